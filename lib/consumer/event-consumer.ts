@@ -1,0 +1,57 @@
+import { Logger } from '@nestjs/common';
+import { EventsError } from '../errors/index.js';
+import { resolveConsumerOptions, type ConsumerOptions } from '../options/index.js';
+import { validateName } from '../options/validate.js';
+import { HandlerRegistry, type EventHandler } from './handler-registry.js';
+import { StreamConsumer, type ConsumerState } from './stream-consumer.js';
+
+/**
+ * Reads the stream as one consumer of a consumer group and runs the handlers registered with
+ * `on()`. Every group receives every event; consumers of one group share its events.
+ */
+export class EventConsumer {
+  private readonly logger = new Logger(EventConsumer.name);
+  private readonly registry = new HandlerRegistry();
+  private readonly engine: StreamConsumer;
+
+  /**
+   * @param group consumer group, one per service, such as `script-engine-group`
+   * @param consumer consumer name, unique per running replica, such as `script-engine-1`
+   * @param options where Redis is, the stream key and read tuning; see `ConsumerOptions`
+   */
+  constructor(group: string, consumer: string, options: ConsumerOptions = {}) {
+    const resolved = resolveConsumerOptions(group, consumer, options);
+    this.engine = new StreamConsumer(resolved, (envelope, delivery) => this.registry.dispatch(envelope, delivery), this.logger);
+  }
+
+  /** Current lifecycle state: idle, starting, running, stopping or stopped. */
+  get status(): ConsumerState {
+    return this.engine.status;
+  }
+
+  /** Registers a handler for one event type; several handlers of one type all run. */
+  on<TPayload = unknown>(type: string, handler: EventHandler<TPayload>): this {
+    validateName('type', type);
+    if (typeof handler !== 'function') {
+      throw new EventsError(`Handler for "${type}" must be a function.`);
+    }
+    if (this.engine.status !== 'idle') {
+      throw new EventsError(`Cannot add a handler for "${type}" after start(); register every handler before starting the consumer.`);
+    }
+    this.registry.add(type, handler as EventHandler);
+    return this;
+  }
+
+  /** Creates the group if needed and starts reading; resolves once reading has begun. */
+  start(): Promise<void> {
+    for (const type of this.registry.types()) {
+      this.logger.log(`Handling "${type}"`);
+    }
+    return this.engine.start();
+  }
+
+  /** Stops reading, waits for running handlers, and closes the connections. */
+  stop(): Promise<void> {
+    return this.engine.stop();
+  }
+}

@@ -1,0 +1,4 @@
+export * from './delivery.js';
+export * from './event-consumer.js';
+export * from './handler-registry.js';
+export * from './stream-consumer.js';

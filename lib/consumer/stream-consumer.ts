@@ -1,0 +1,266 @@
+import type { LoggerService } from '@nestjs/common';
+import { EventsError } from '../errors/index.js';
+import { errorMessage, RateLimitedLogger } from '../logging/index.js';
+import { EVENT_BUS_DEFAULTS, type ResolvedConsumerOptions } from '../options/index.js';
+import {
+  closeRedisConnection,
+  describeRedisConnection,
+  logConnectionEvents,
+  openRedisConnection,
+  resolveRedisConnection,
+  type OpenedConnection,
+} from '../redis/index.js';
+import { ensureConsumerGroup, isMissingGroupError } from './consumer-group.js';
+import type { Dispatcher } from './delivery.js';
+import { EntryProcessor } from './entry-processor.js';
+import { deliveryCountsOf, entriesOf, type StreamEntry } from './stream-reply.js';
+
+/** Extra time a blocking read may take beyond its BLOCK argument before the link counts as silent. */
+const READ_TIMEOUT_GRACE_MS = 5_000;
+
+/** Cursor for new entries; any other cursor reads this consumer's own pending entries. */
+const NEW_ENTRIES = '>';
+
+export type ConsumerState = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
+
+/**
+ * The read loop shared by `EventConsumer` and the Nest transport. It owns two connections: one
+ * for blocking reads and one for acks and group commands, so acks never wait behind a read.
+ * On start it first works through this consumer's own pending entries (left by a crash or a
+ * failed handler), then reads new ones.
+ */
+export class StreamConsumer {
+  private state: ConsumerState = 'idle';
+  private reader: OpenedConnection | undefined;
+  private commands: OpenedConnection | undefined;
+  private readonly stopLogging: Array<() => void> = [];
+  private readonly limited: RateLimitedLogger;
+  private readonly inFlight = new Set<Promise<void>>();
+  private loop: Promise<void> | undefined;
+  private starting: Promise<void> | undefined;
+  private stopping: Promise<void> | undefined;
+  private wakeUp: (() => void) | undefined;
+
+  constructor(
+    private readonly options: ResolvedConsumerOptions,
+    private readonly dispatch: Dispatcher,
+    private readonly logger: LoggerService,
+  ) {
+    this.limited = new RateLimitedLogger(logger);
+  }
+
+  get status(): ConsumerState {
+    return this.state;
+  }
+
+  /** Resolves once the group exists and the first read has been sent; rejects if Redis cannot be reached. */
+  start(): Promise<void> {
+    if (this.state !== 'idle') {
+      throw new EventsError(
+        `Consumer "${this.options.consumer}" of group "${this.options.group}" was already started; create a new one to start again.`,
+      );
+    }
+    this.state = 'starting';
+    this.starting = this.open();
+    return this.starting;
+  }
+
+  /**
+   * Stops reading at once, waits up to `shutdownTimeoutMs` for running handlers, then closes the
+   * connections. Events whose handlers did not finish stay pending for the next start. Idempotent.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= this.close();
+    return this.stopping;
+  }
+
+  private async open(): Promise<void> {
+    const { stream, group, consumer, blockMs } = this.options;
+    const redis = resolveRedisConnection(this.options.redis);
+    const address = describeRedisConnection(redis);
+    this.commands = openRedisConnection(redis, {}, { dedicated: false });
+    this.reader = openRedisConnection(
+      redis,
+      { maxRetriesPerRequest: null, commandTimeout: blockMs + READ_TIMEOUT_GRACE_MS, connectionName: `${group}:${consumer}:reader` },
+      { dedicated: true },
+    );
+    const label = `Consumer "${consumer}" of group "${group}"`;
+    if (this.commands.owned) {
+      this.stopLogging.push(logConnectionEvents(this.commands.client, this.logger, label, address));
+    }
+    this.stopLogging.push(logConnectionEvents(this.reader.client, this.logger, `${label} (reader)`, address));
+
+    try {
+      const created = await ensureConsumerGroup(this.commands.client, stream, group, this.options.startFrom);
+      if (created) {
+        this.logger.log(`Created consumer group "${group}" on stream "${stream}" starting at "${this.options.startFrom}"`);
+      }
+    } catch (error) {
+      await this.closeConnections();
+      this.state = 'stopped';
+      throw new EventsError(`Failed to start consumer "${consumer}": cannot create group "${group}" on stream "${stream}" at ${address}: ${errorMessage(error)}`, {
+        cause: error,
+      });
+    }
+    if (this.stopping) {
+      return;
+    }
+    this.state = 'running';
+    const processor = new EntryProcessor(this.options, this.commands.client, this.dispatch, this.logger);
+    this.loop = this.run(processor);
+    this.logger.log(`Consumer "${consumer}" of group "${group}" reading stream "${stream}"`);
+  }
+
+  private async run(processor: EntryProcessor): Promise<void> {
+    let cursor = '0';
+    let failures = 0;
+    while (this.state === 'running') {
+      let entries: StreamEntry[];
+      try {
+        entries = entriesOf(await this.read(cursor));
+      } catch (error) {
+        if (this.state !== 'running') {
+          break;
+        }
+        failures += 1;
+        await this.recoverFromReadError(error, failures);
+        if (isMissingGroupError(error)) {
+          cursor = '0';
+        }
+        continue;
+      }
+      if (failures > 0) {
+        this.logger.log(`Reading stream "${this.options.stream}" works again after ${failures} failed attempts`);
+        this.limited.reset('read');
+        failures = 0;
+      }
+
+      if (cursor === NEW_ENTRIES) {
+        await this.processBatch(processor, entries, () => 1);
+        continue;
+      }
+      if (entries.length === 0) {
+        cursor = NEW_ENTRIES;
+        continue;
+      }
+      const counts = await this.pendingDeliveryCounts(entries);
+      await this.processBatch(processor, entries, (entryId) => counts.get(entryId) ?? 1);
+      cursor = entries[entries.length - 1]![0];
+    }
+    await Promise.allSettled(this.inFlight);
+  }
+
+  private read(cursor: string): Promise<unknown> {
+    const { group, consumer, batchSize, blockMs, stream } = this.options;
+    const reader = this.reader!.client;
+    if (cursor === NEW_ENTRIES) {
+      return reader.xreadgroup('GROUP', group, consumer, 'COUNT', batchSize, 'BLOCK', blockMs, 'STREAMS', stream, cursor);
+    }
+    return reader.xreadgroup('GROUP', group, consumer, 'COUNT', batchSize, 'STREAMS', stream, cursor);
+  }
+
+  private async processBatch(processor: EntryProcessor, entries: StreamEntry[], deliveryCount: (entryId: string) => number): Promise<void> {
+    for (const entry of entries) {
+      if (this.state !== 'running') {
+        break;
+      }
+      while (this.inFlight.size >= this.options.concurrency) {
+        await Promise.race(this.inFlight);
+      }
+      const task = processor.process(entry, deliveryCount(entry[0])).finally(() => this.inFlight.delete(task));
+      this.inFlight.add(task);
+    }
+    await Promise.allSettled(this.inFlight);
+  }
+
+  /** Reads Redis's delivery counts for re-read pending entries, which XREADGROUP does not return. */
+  private async pendingDeliveryCounts(entries: StreamEntry[]): Promise<Map<string, number>> {
+    const { stream, group, consumer } = this.options;
+    try {
+      const reply = await this.commands!.client.xpending(stream, group, entries[0]![0], entries[entries.length - 1]![0], entries.length, consumer);
+      return deliveryCountsOf(reply);
+    } catch (error) {
+      this.limited.warn('xpending', `Failed to read delivery counts of pending entries; assuming 1: ${errorMessage(error)}`);
+      return new Map();
+    }
+  }
+
+  private async recoverFromReadError(error: unknown, failures: number): Promise<void> {
+    const { stream, group } = this.options;
+    if (isMissingGroupError(error)) {
+      this.logger.warn(`Consumer group "${group}" or stream "${stream}" disappeared (flushed, deleted or evicted); creating it again`);
+      try {
+        await ensureConsumerGroup(this.commands!.client, stream, group, this.options.startFrom);
+      } catch (createError) {
+        this.limited.error('read', `Failed to create consumer group "${group}" again: ${errorMessage(createError)}`);
+      }
+    } else {
+      this.limited.error('read', `Reading stream "${stream}" failed: ${errorMessage(error)}; retrying with backoff`);
+      if (error instanceof Error && error.message.includes('Command timed out')) {
+        // The reply to a blocking read is overdue, so the link is silent: replace the socket.
+        this.reader!.client.disconnect(true);
+      }
+    }
+    const delay = Math.min(EVENT_BUS_DEFAULTS.errorBackoffMaxMs, EVENT_BUS_DEFAULTS.errorBackoffMinMs * 2 ** Math.min(failures - 1, 10));
+    await this.sleep(delay);
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wakeUp = done;
+    });
+  }
+
+  private async close(): Promise<void> {
+    if (this.state === 'idle') {
+      this.state = 'stopped';
+      return;
+    }
+    await this.starting?.catch(() => undefined);
+    if (this.state === 'stopped') {
+      return;
+    }
+    this.state = 'stopping';
+    const { consumer, group, shutdownTimeoutMs } = this.options;
+    this.logger.log(`Stopping consumer "${consumer}" of group "${group}"`);
+    this.wakeUp?.();
+    // Closing the reader's socket ends a blocked XREADGROUP at once instead of after blockMs.
+    this.reader?.client.disconnect();
+
+    const finished = await settlesWithin(this.loop ?? Promise.resolve(), shutdownTimeoutMs);
+    if (!finished) {
+      this.logger.warn(
+        `${this.inFlight.size} handlers of consumer "${consumer}" still running after ${shutdownTimeoutMs} ms; their events stay pending for the next start`,
+      );
+    }
+    await this.closeConnections();
+    this.state = 'stopped';
+    this.logger.log(`Stopped consumer "${consumer}" of group "${group}"`);
+  }
+
+  private async closeConnections(): Promise<void> {
+    const connections = [this.reader, this.commands].filter((connection): connection is OpenedConnection => connection !== undefined);
+    await Promise.allSettled(connections.map((connection) => closeRedisConnection(connection)));
+    for (const stop of this.stopLogging.splice(0)) {
+      stop();
+    }
+  }
+}
+
+/** Resolves true when the promise settles within the timeout, false otherwise. */
+async function settlesWithin(promise: Promise<unknown>, timeoutMs: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), timeoutMs);
+  });
+  try {
+    return await Promise.race([promise.then(() => true, () => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,3 @@
+export * from './decode-entry.js';
+export * from './encode-envelope.js';
+export * from './event-envelope.js';

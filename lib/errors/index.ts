@@ -1,0 +1,4 @@
+export * from './events.error.js';
+export * from './invalid-option.error.js';
+export * from './publish.error.js';
+export * from './unsupported-operation.error.js';

@@ -1,0 +1,14 @@
+import { EventsError } from './events.error.js';
+
+/** Thrown when an event could not be appended to the stream; `cause` holds the Redis error. */
+export class PublishError extends EventsError {
+  constructor(
+    message: string,
+    readonly eventType: string,
+    readonly eventId: string,
+    readonly stream: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}

@@ -1,0 +1,2 @@
+export * from './error-details.js';
+export * from './rate-limited-logger.js';

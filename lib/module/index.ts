@@ -1,0 +1,3 @@
+export * from './events-module-options.js';
+export * from './events-module.definition.js';
+export * from './events.module.js';

@@ -1,0 +1,3 @@
+export * from './redis-streams.client.js';
+export * from './redis-streams.context.js';
+export * from './redis-streams.transport.js';

@@ -1,0 +1,70 @@
+import { Logger } from '@nestjs/common';
+import { ClientProxy, type ReadPacket, type WritePacket } from '@nestjs/microservices';
+import type { Observable } from 'rxjs';
+import { UnsupportedOperationError } from '../errors/index.js';
+import type { PublisherOptions } from '../options/index.js';
+import { EventPublisher, type PublishResult } from '../publisher/index.js';
+
+/** Options of `RedisStreamsClient`: an existing publisher, or what to build one from. */
+export type RedisStreamsClientOptions = { publisher: EventPublisher } | ({ source: string } & PublisherOptions);
+
+/**
+ * A Nest `ClientProxy` whose `emit()` publishes an event to the stream. Request-response
+ * (`send()`) is not supported: the bus is for events.
+ */
+export class RedisStreamsClient extends ClientProxy {
+  private readonly logger = new Logger(RedisStreamsClient.name);
+  private readonly publisher: EventPublisher;
+  private readonly ownsPublisher: boolean;
+
+  constructor(options: RedisStreamsClientOptions) {
+    super();
+    if ('publisher' in options) {
+      this.publisher = options.publisher;
+      this.ownsPublisher = false;
+    } else {
+      const { source, ...publisherOptions } = options;
+      this.publisher = new EventPublisher(source, publisherOptions);
+      this.ownsPublisher = true;
+    }
+  }
+
+  /** The publisher connects on its own; nothing to wait for. */
+  connect(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /** Closes the publisher if this client created it. */
+  async close(): Promise<void> {
+    if (this.ownsPublisher) {
+      await this.publisher.close();
+    }
+  }
+
+  /** Returns the underlying `EventPublisher`. */
+  unwrap<T>(): T {
+    return this.publisher as T;
+  }
+
+  /** Always throws: the event bus has no replies. Use `emit()` to publish an event. */
+  override send<TResult = never, TInput = unknown>(pattern: unknown, _data: TInput): Observable<TResult> {
+    throw new UnsupportedOperationError(
+      `RedisStreamsClient does not support send() (request-response) for pattern ${JSON.stringify(pattern)}; use emit() to publish an event.`,
+    );
+  }
+
+  protected publish(_packet: ReadPacket, callback: (packet: WritePacket) => void): () => void {
+    callback({ err: new UnsupportedOperationError('RedisStreamsClient does not support request-response; use emit().'), isDisposed: true });
+    return () => undefined;
+  }
+
+  protected async dispatchEvent<T = PublishResult>(packet: ReadPacket): Promise<T> {
+    const type = typeof packet.pattern === 'string' ? packet.pattern : this.normalizePattern(packet.pattern);
+    try {
+      return (await this.publisher.publish(type, packet.data)) as T;
+    } catch (error) {
+      this.logger.error(`emit("${type}") failed: ${error instanceof Error ? error.message : String(error)}`);
+      throw error;
+    }
+  }
+}

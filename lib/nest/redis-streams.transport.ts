@@ -1,0 +1,86 @@
+import { Logger } from '@nestjs/common';
+import { Server, type CustomTransportStrategy } from '@nestjs/microservices';
+import { isObservable, lastValueFrom } from 'rxjs';
+import { StreamConsumer, type ConsumerState, type Delivery, type DispatchOutcome } from '../consumer/index.js';
+import type { EventEnvelope } from '../envelope/index.js';
+import { errorMessage } from '../logging/index.js';
+import { resolveConsumerOptions, type ConsumerOptions } from '../options/index.js';
+import { RedisStreamsContext } from './redis-streams.context.js';
+
+/** Options of `RedisStreamsTransport`: the group, the consumer, and the consumer options. */
+export interface RedisStreamsTransportOptions extends ConsumerOptions {
+  /** Consumer group, one per service. */
+  group: string;
+  /** Consumer name, unique per running replica. */
+  consumer: string;
+}
+
+/**
+ * A Nest custom transport that serves `@EventPattern()` handlers from a Redis Streams consumer
+ * group. It adapts the same read loop that `EventConsumer` uses; only the dispatch differs.
+ */
+export class RedisStreamsTransport extends Server<Record<string, Function>, ConsumerState> implements CustomTransportStrategy {
+  /**
+   * Nest hands a failing event handler's error to the transport instead of only logging it;
+   * the transport awaits the outcome and leaves the event pending.
+   */
+  override readonly propagatesEventHandlerErrors = true;
+  protected override readonly logger = new Logger(RedisStreamsTransport.name);
+  private readonly engine: StreamConsumer;
+
+  constructor(options: RedisStreamsTransportOptions) {
+    super();
+    const resolved = resolveConsumerOptions(options?.group, options?.consumer, options);
+    this.engine = new StreamConsumer(resolved, (envelope, delivery) => this.dispatch(envelope, delivery), this.logger);
+  }
+
+  /** Starts reading once Nest has registered the handlers; called by Nest. */
+  listen(callback: (error?: unknown) => void): void {
+    for (const pattern of this.getHandlers().keys()) {
+      this.logger.log(`Handling "${pattern}"`);
+    }
+    this._status$.next('starting');
+    this.engine.start().then(
+      () => {
+        this._status$.next('running');
+        callback();
+      },
+      (error: unknown) => {
+        this.logger.error(errorMessage(error));
+        callback(error);
+      },
+    );
+  }
+
+  /** Stops reading and waits for running handlers; called by Nest on application close. */
+  async close(): Promise<void> {
+    this._status$.next('stopping');
+    await this.engine.stop();
+    this._status$.next('stopped');
+  }
+
+  /** Not supported: state changes are exposed through the `status` Observable instead. */
+  on(): never {
+    throw new Error('RedisStreamsTransport does not emit events; subscribe to its `status` Observable instead.');
+  }
+
+  /** Returns the underlying consumer engine. */
+  unwrap<T>(): T {
+    return this.engine as T;
+  }
+
+  private async dispatch(envelope: EventEnvelope, delivery: Delivery): Promise<DispatchOutcome> {
+    const handler = this.getHandlerByPattern(envelope.type);
+    if (!handler) {
+      return 'no-handler';
+    }
+    const context = new RedisStreamsContext([envelope, delivery]);
+    // A handler's result may be a value, a promise, or an Observable; Nest turns a throw into an
+    // Observable that errors, and interceptors make it cold, so it runs only once subscribed here.
+    const result: unknown = await handler(envelope.payload, context);
+    if (isObservable(result)) {
+      await lastValueFrom(result, { defaultValue: undefined });
+    }
+    return 'handled';
+  }
+}

@@ -1,0 +1,3 @@
+export * from './consumer-options.js';
+export * from './defaults.js';
+export * from './publisher-options.js';

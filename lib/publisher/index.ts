@@ -1,0 +1,2 @@
+export * from './event-publisher.js';
+export * from './publish-result.js';

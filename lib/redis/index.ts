@@ -1,0 +1,3 @@
+export * from './mask-url.js';
+export * from './redis-connection.js';
+export * from './connection-logging.js';

@@ -1,0 +1,92 @@
+import { Redis, type RedisOptions } from 'ioredis';
+import { maskRedisUrl } from './mask-url.js';
+
+/**
+ * Where to find Redis: a URL (`redis://`, `rediss://` for TLS, with optional `user:password@`),
+ * ioredis options, or a connected ioredis instance that the caller keeps owning.
+ */
+export type RedisConnection = string | RedisOptions | Redis;
+
+/** The URL used when neither the options nor `REDIS_URL` name a Redis server. */
+export const DEFAULT_REDIS_URL = 'redis://localhost:6379';
+
+/** A client that this package opened (and so closes) or borrowed from the caller. */
+export interface OpenedConnection {
+  readonly client: Redis;
+  readonly owned: boolean;
+}
+
+/**
+ * Tells an ioredis client from an options object by its methods rather than `instanceof`, so a
+ * client from another copy of ioredis in the application's node_modules is recognised too.
+ */
+export function isRedisClient(value: unknown): value is Redis {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as Partial<Redis>).duplicate === 'function' &&
+    typeof (value as Partial<Redis>).xadd === 'function'
+  );
+}
+
+/** Reads the connection from options, then from `REDIS_URL`, then falls back to the default. */
+export function resolveRedisConnection(connection: RedisConnection | undefined): RedisConnection {
+  return connection ?? (process.env['REDIS_URL'] || DEFAULT_REDIS_URL);
+}
+
+/** Describes a connection for logs and error messages, with any password masked. */
+export function describeRedisConnection(connection: RedisConnection): string {
+  if (typeof connection === 'string') {
+    return maskRedisUrl(connection);
+  }
+  const options = isRedisClient(connection) ? connection.options : connection;
+  if (options.path) {
+    return `redis+unix://${options.path}`;
+  }
+  const scheme = options.tls ? 'rediss' : 'redis';
+  const user = options.username ? `${options.username}${options.password ? ':***' : ''}@` : options.password ? ':***@' : '';
+  return `${scheme}://${user}${options.host ?? 'localhost'}:${options.port ?? 6379}/${options.db ?? 0}`;
+}
+
+/**
+ * Opens a client for one role. A caller's instance is used as is for shared work, and duplicated
+ * (with `overrides`) where a role needs a connection of its own, such as a blocking read.
+ */
+export function openRedisConnection(
+  connection: RedisConnection,
+  overrides: RedisOptions,
+  { dedicated }: { dedicated: boolean },
+): OpenedConnection {
+  if (isRedisClient(connection)) {
+    return dedicated ? { client: connection.duplicate(overrides), owned: true } : { client: connection, owned: false };
+  }
+  if (typeof connection === 'string') {
+    return { client: new Redis(connection, overrides), owned: true };
+  }
+  return { client: new Redis({ ...connection, ...overrides }), owned: true };
+}
+
+/**
+ * Closes a client this package owns: `QUIT` when connected so pending replies arrive, otherwise
+ * an immediate disconnect that also stops reconnect attempts. Borrowed clients are left open.
+ */
+export async function closeRedisConnection(opened: OpenedConnection): Promise<void> {
+  if (!opened.owned) {
+    return;
+  }
+  const { client } = opened;
+  if (client.status === 'end') {
+    // A second disconnect() would arm ioredis's socket-destroy timer on a closed socket, and
+    // that timer keeps the process alive for `disconnectTimeout` (2 s by default).
+    return;
+  }
+  if (client.status === 'ready') {
+    try {
+      await client.quit();
+      return;
+    } catch {
+      // The connection dropped during QUIT; disconnect below still releases the socket.
+    }
+  }
+  client.disconnect();
+}
