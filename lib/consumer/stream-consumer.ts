@@ -10,7 +10,7 @@ import {
   resolveRedisConnection,
   type OpenedConnection,
 } from '../redis/index.js';
-import { ensureConsumerGroup, isMissingGroupError } from './consumer-group.js';
+import { ensureConsumerGroup, isMissingGroupError, lastDeliveredId } from './consumer-group.js';
 import type { Dispatcher } from './delivery.js';
 import { EntryProcessor } from './entry-processor.js';
 import { deliveryCountsOf, entriesOf, type StreamEntry } from './stream-reply.js';
@@ -40,6 +40,8 @@ export class StreamConsumer {
   private starting: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
   private wakeUp: (() => void) | undefined;
+  /** Newest entry id this consumer has read; a lost group is recreated from here. */
+  private resumeFrom = '0';
 
   constructor(
     private readonly options: ResolvedConsumerOptions,
@@ -95,6 +97,7 @@ export class StreamConsumer {
       if (created) {
         this.logger.log(`Created consumer group "${group}" on stream "${stream}" starting at "${this.options.startFrom}"`);
       }
+      this.resumeFrom = (await lastDeliveredId(this.commands.client, stream, group)) ?? '0';
     } catch (error) {
       await this.closeConnections();
       this.state = 'stopped';
@@ -136,6 +139,7 @@ export class StreamConsumer {
       }
 
       if (cursor === NEW_ENTRIES) {
+        this.resumeFrom = entries.at(-1)?.[0] ?? this.resumeFrom;
         await this.processBatch(processor, entries, () => 1);
         continue;
       }
@@ -188,9 +192,13 @@ export class StreamConsumer {
   private async recoverFromReadError(error: unknown, failures: number): Promise<void> {
     const { stream, group } = this.options;
     if (isMissingGroupError(error)) {
-      this.logger.warn(`Consumer group "${group}" or stream "${stream}" disappeared (flushed, deleted or evicted); creating it again`);
+      // Recreating at the last entry read, not at the configured start, delivers the events
+      // published since the loss (their ids are newer) without replaying what was handled.
+      this.logger.warn(
+        `Consumer group "${group}" or stream "${stream}" disappeared (flushed, deleted or evicted); creating it again from entry ${this.resumeFrom}`,
+      );
       try {
-        await ensureConsumerGroup(this.commands!.client, stream, group, this.options.startFrom);
+        await ensureConsumerGroup(this.commands!.client, stream, group, this.resumeFrom);
       } catch (createError) {
         this.limited.error('read', `Failed to create consumer group "${group}" again: ${errorMessage(createError)}`);
       }
