@@ -6,3 +6,4 @@ export * from './nest/index.js';
 export * from './options/index.js';
 export * from './publisher/index.js';
 export { DEFAULT_REDIS_URL, maskRedisUrl, type RedisConnection } from './redis/index.js';
+export * from './catalog/index.js';

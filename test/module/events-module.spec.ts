@@ -1,4 +1,4 @@
-import { Controller, Injectable, Module } from '@nestjs/common';
+import { Controller, Injectable, Module, type ModuleMetadata } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import { EventPattern, Payload, type MicroserviceOptions } from '@nestjs/microservices';
@@ -39,7 +39,7 @@ describe('EventsModule', () => {
     await redis.quit();
   });
 
-  async function roundTrip(imports: Module['imports']) {
+  async function roundTrip(imports: ModuleMetadata['imports']) {
     @Module({ imports, controllers: [ScriptController], providers: [Inbox] })
     class AppModule {}
 

@@ -51,17 +51,17 @@ class CountingInterceptor implements NestInterceptor {
 class PipelineController {
   constructor(private readonly recorder: Recorder) {}
 
-  @EventPattern('topic.approved')
+  @EventPattern<string>('topic.approved')
   onTopicApproved(@Payload() payload: unknown, @Ctx() context: RedisStreamsContext): void {
     this.recorder.record('first', payload, context);
   }
 
-  @EventPattern('topic.approved')
+  @EventPattern<string>('topic.approved')
   async onTopicApprovedAgain(@Payload() payload: unknown, @Ctx() context: RedisStreamsContext): Promise<void> {
     this.recorder.record('second', payload, context);
   }
 
-  @EventPattern('topic.failing')
+  @EventPattern<string>('topic.failing')
   onFailing(@Payload() payload: { kind: string }): Observable<never> | Promise<never> | void {
     this.recorder.failures += 1;
     if (payload.kind === 'error') {
@@ -78,14 +78,14 @@ class PipelineController {
     });
   }
 
-  @EventPattern('late.completed')
+  @EventPattern<string>('late.completed')
   onLate(@Payload() payload: unknown, @Ctx() context: RedisStreamsContext): Observable<void> {
     this.recorder.record('late', payload, context);
     return this.recorder.lateResult.asObservable();
   }
 
   @UseInterceptors(CountingInterceptor)
-  @EventPattern('intercepted.event')
+  @EventPattern<string>('intercepted.event')
   onIntercepted(@Payload() payload: unknown, @Ctx() context: RedisStreamsContext): string {
     this.recorder.record('intercepted', payload, context);
     return 'done';

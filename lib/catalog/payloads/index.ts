@@ -1,0 +1,11 @@
+export { AnalyticsHookWeakPayload } from './analytics-hook-weak.payload.js';
+export { AnalyticsNicheUnderperformingPayload, NicheMetrics } from './analytics-niche-underperforming.payload.js';
+export { CommunityTopicExportedPayload } from './community-topic-exported.payload.js';
+export { LocalizationCompletedPayload, LocalizedVideo } from './localization-completed.payload.js';
+export { MediaReadyPayload } from './media-ready.payload.js';
+export { CHANNEL_TYPE_PATTERN, LANGUAGE_TAG_PATTERN, MARKET_CODE_PATTERN } from './payload-fields.js';
+export { ScriptApprovedPayload } from './script-approved.payload.js';
+export { ScriptHookFlaggedPayload } from './script-hook-flagged.payload.js';
+export { TopicApprovedPayload } from './topic-approved.payload.js';
+export { TopicRejectedPayload } from './topic-rejected.payload.js';
+export { VoiceGeneratedPayload } from './voice-generated.payload.js';
