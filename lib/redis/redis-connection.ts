@@ -75,6 +75,9 @@ export async function closeRedisConnection(opened: OpenedConnection): Promise<vo
     return;
   }
   const { client } = opened;
+  // A client still connecting may report errors after close; they are expected, and without a
+  // listener ioredis prints them as unhandled.
+  client.on('error', ignoreError);
   if (client.status === 'end') {
     // A second disconnect() would arm ioredis's socket-destroy timer on a closed socket, and
     // that timer keeps the process alive for `disconnectTimeout` (2 s by default).
@@ -90,3 +93,5 @@ export async function closeRedisConnection(opened: OpenedConnection): Promise<vo
   }
   client.disconnect();
 }
+
+function ignoreError(): void {}
