@@ -44,7 +44,8 @@ export function describeRedisConnection(connection: RedisConnection): string {
     return `redis+unix://${options.path}`;
   }
   const scheme = options.tls ? 'rediss' : 'redis';
-  const user = options.username ? `${options.username}${options.password ? ':***' : ''}@` : options.password ? ':***@' : '';
+  const password = options.password ? ':***' : '';
+  const user = options.username || password ? `${options.username ?? ''}${password}@` : '';
   return `${scheme}://${user}${options.host ?? 'localhost'}:${options.port ?? 6379}/${options.db ?? 0}`;
 }
 

@@ -214,6 +214,24 @@ describe('EventConsumer', () => {
     expect(Date.now() - startedAt).toBeLessThan(60_000);
   });
 
+  it('acks while a long blocking read is open', async () => {
+    const group = `${stream}:acks`;
+    const handled: number[] = [];
+    const subject = consumer(group, 'only', { blockMs: 60_000 }).on<{ index: number }>('ack.checked', (event) => {
+      handled.push(event.payload.index);
+    });
+    await subject.start();
+
+    // Each ack is sent while the next XREADGROUP BLOCK 60000 is already waiting; on a shared
+    // connection the ack would queue behind that read for a minute.
+    for (let index = 0; index < 3; index += 1) {
+      await publisher.publish('ack.checked', { index });
+      await waitFor(() => handled.length === index + 1, { message: `event ${index} to be handled` });
+      await waitFor(async () => (await pendingCount(redis, stream, group)) === 0, { message: `event ${index} to be acked` });
+    }
+    expect(handled).toEqual([0, 1, 2]);
+  });
+
   it('waits for a running handler before stop resolves', async () => {
     const group = `${stream}:drain`;
     let release!: () => void;

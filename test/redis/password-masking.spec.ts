@@ -69,3 +69,27 @@ describe('password masking', () => {
     expect(logs.text()).not.toContain('wrong-password-value');
   });
 });
+
+describe('connection URLs', () => {
+  it('turns on TLS for rediss:// and keeps user and password', async () => {
+    const { openRedisConnection, closeRedisConnection } = await import('../../lib/redis/index.js');
+    const opened = openRedisConnection('rediss://reader:secret-value@127.0.0.1:1/2', { lazyConnect: true }, { dedicated: false });
+    try {
+      expect(opened.client.options.tls).toBeDefined();
+      expect(opened.client.options.username).toBe('reader');
+      expect(opened.client.options.password).toBe('secret-value');
+      expect(opened.client.options.db).toBe(2);
+    } finally {
+      await closeRedisConnection(opened);
+    }
+  });
+
+  it('describes option objects without the password', async () => {
+    const { describeRedisConnection } = await import('../../lib/redis/index.js');
+    expect(describeRedisConnection({ host: '127.0.0.1', port: 6380, username: 'app', password: 'secret-value', tls: {} })).toBe(
+      'rediss://app:***@127.0.0.1:6380/0',
+    );
+    expect(describeRedisConnection({ host: '127.0.0.1', password: 'secret-value' })).toBe('redis://:***@127.0.0.1:6379/0');
+    expect(describeRedisConnection({ host: '127.0.0.1' })).toBe('redis://127.0.0.1:6379/0');
+  });
+});
