@@ -1,43 +1,79 @@
 import type { LoggerService } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { decodeEntry } from '../envelope/index.js';
+import type { DeadLetterReason } from '../dead-letter/dead-letter-entry.js';
+import { decodeEntry, type EventEnvelope } from '../envelope/index.js';
+import { isNonRetryable } from '../errors/index.js';
 import { errorMessage, errorStack, RateLimitedLogger } from '../logging/index.js';
-import type { ResolvedConsumerOptions } from '../options/index.js';
-import type { Dispatcher } from './delivery.js';
+import { resolveRetryPolicy, retryDelayMs, type ResolvedConsumerOptions, type ResolvedRetryPolicy, type RetryPolicy } from '../options/index.js';
+import type { ConsumerStats } from './consumer-stats.js';
+import { moveToDeadLetter } from './dead-letterer.js';
+import type { Delivery, Dispatcher } from './delivery.js';
 import type { StreamEntry } from './stream-reply.js';
 
+/** Failed entries whose retry delay is remembered; older ones fall back to the delivery count. */
+const MAX_REMEMBERED_DELAYS = 10_000;
+
+/** What the engine needs from the side that owns the handlers. */
+export interface DispatchTarget {
+  readonly dispatch: Dispatcher;
+  /** Returns a handler-level retry policy for a type, merged over the consumer's policies. */
+  readonly retryPolicyFor?: (type: string) => RetryPolicy | undefined;
+}
+
 /**
- * Handles one stream entry: decodes it, dispatches it, and acknowledges it only after every
- * handler succeeded. It never throws, so one bad entry cannot stop the read loop.
+ * Handles one stream entry: decodes it, dispatches it, and then acknowledges it, leaves it
+ * pending for a retry, or moves it to the dead-letter stream. It never throws, so one bad entry
+ * cannot stop the read loop.
  */
 export class EntryProcessor {
   private readonly limited: RateLimitedLogger;
+  private readonly policies = new Map<string, ResolvedRetryPolicy>();
 
   constructor(
     private readonly options: ResolvedConsumerOptions,
     private readonly commands: Redis,
-    private readonly dispatch: Dispatcher,
+    private readonly target: DispatchTarget,
     private readonly logger: LoggerService,
+    private readonly stats: ConsumerStats,
+    /** Retry delays chosen for failed entries, read by the claimer; bounded by `MAX_REMEMBERED_DELAYS`. */
+    private readonly retryDelays: Map<string, number>,
   ) {
     this.limited = new RateLimitedLogger(logger);
   }
 
+  /** Returns the ordering key of an entry, or undefined when it has none or cannot be decoded. */
+  orderingKeyOf([, fields]: StreamEntry): string | undefined {
+    if (!this.options.orderingKey || fields === null) {
+      return undefined;
+    }
+    const decoded = decodeEntry(fields);
+    return decoded.ok ? this.options.orderingKey(decoded.envelope) : undefined;
+  }
+
   async process([entryId, fields]: StreamEntry, deliveryCount: number): Promise<void> {
     if (fields === null) {
-      this.logger.warn(`Entry ${entryId} was deleted from stream "${this.options.stream}" while pending; acknowledging it`);
+      this.stats.deletedWhilePending += 1;
+      this.logger.warn(`Entry ${entryId} was deleted or trimmed from stream "${this.options.stream}" while pending; clearing it`);
       await this.ack(entryId, 'deleted entry');
       return;
     }
 
     const decoded = decodeEntry(fields);
     if (!decoded.ok) {
-      // NOTE: malformed entries stay pending until dead-lettering exists; they are logged here.
-      this.limited.error(`malformed:${decoded.reason}`, `Entry ${entryId} is malformed and stays pending: ${decoded.message}`);
+      await this.deadLetter({ entryId, fields, attempts: deliveryCount, reason: 'malformed', error: decoded.message }, undefined);
       return;
     }
 
     const { envelope } = decoded;
-    const delivery = {
+    const policy = this.policyFor(envelope.type);
+    if (deliveryCount > policy.maxAttempts) {
+      // Reached when earlier attempts never reported back, for example a handler that crashed the process.
+      const error = `delivered ${deliveryCount} times, more than maxAttempts (${policy.maxAttempts}), without success`;
+      await this.deadLetter({ entryId, fields, attempts: deliveryCount, reason: 'max-attempts', error }, envelope);
+      return;
+    }
+
+    const delivery: Delivery = {
       entryId,
       stream: this.options.stream,
       group: this.options.group,
@@ -45,19 +81,78 @@ export class EntryProcessor {
       deliveryCount,
     };
     try {
-      const outcome = await this.dispatch(envelope, delivery);
+      const outcome = await this.target.dispatch(envelope, delivery);
       if (outcome === 'no-handler') {
-        this.logger.debug?.(`No handler for "${envelope.type}" in group "${this.options.group}"; acknowledging event ${envelope.id}`);
+        this.stats.skipped += 1;
+      } else {
+        this.stats.handled += 1;
       }
     } catch (error) {
-      this.limited.error(
-        `handler:${envelope.type}:${errorMessage(error)}`,
-        `Handler failed for event ${envelope.id} of type "${envelope.type}" (entry ${entryId}, delivery ${deliveryCount}); it stays pending: ${errorMessage(error)}`,
-        errorStack(error),
-      );
+      await this.handleFailure(entryId, fields, envelope, deliveryCount, policy, error);
       return;
     }
     await this.ack(entryId, `event ${envelope.id} of type "${envelope.type}"`);
+  }
+
+  /** Returns the policy for a type: handler override over type override over the consumer's. */
+  policyFor(type: string): ResolvedRetryPolicy {
+    let policy = this.policies.get(type);
+    if (!policy) {
+      const base = this.options.retryByType.get(type) ?? this.options.retry;
+      policy = resolveRetryPolicy(`retry of the "${type}" handler`, this.target.retryPolicyFor?.(type), base);
+      this.policies.set(type, policy);
+    }
+    return policy;
+  }
+
+  private async handleFailure(
+    entryId: string,
+    fields: readonly string[],
+    envelope: EventEnvelope,
+    attempts: number,
+    policy: ResolvedRetryPolicy,
+    error: unknown,
+  ): Promise<void> {
+    const message = errorMessage(error);
+    if (isNonRetryable(error)) {
+      await this.deadLetter({ entryId, fields, attempts, reason: 'non-retryable', error: message, stack: errorStack(error) }, envelope);
+      return;
+    }
+    if (attempts >= policy.maxAttempts) {
+      await this.deadLetter({ entryId, fields, attempts, reason: 'max-attempts', error: message, stack: errorStack(error) }, envelope);
+      return;
+    }
+    this.stats.failed += 1;
+    const delay = retryDelayMs(policy, attempts);
+    if (this.retryDelays.size >= MAX_REMEMBERED_DELAYS) {
+      this.retryDelays.delete(this.retryDelays.keys().next().value!);
+    }
+    this.retryDelays.set(entryId, delay);
+    this.limited.error(
+      `handler:${envelope.type}:${message}`,
+      `Handler failed for event ${envelope.id} of type "${envelope.type}" (entry ${entryId}, attempt ${attempts} of ${policy.maxAttempts}); retrying in ${delay} ms: ${message}`,
+      errorStack(error),
+    );
+  }
+
+  private async deadLetter(
+    input: { entryId: string; fields: readonly string[]; attempts: number; reason: DeadLetterReason; error: string; stack?: string | undefined },
+    envelope: EventEnvelope | undefined,
+  ): Promise<void> {
+    const what = envelope ? `event ${envelope.id} of type "${envelope.type}"` : `entry ${input.entryId}`;
+    try {
+      await moveToDeadLetter(this.commands, this.options, input);
+    } catch (error) {
+      this.limited.error(
+        'dead-letter',
+        `Failed to move ${what} to dead-letter stream "${this.options.deadLetterStream}"; it stays pending and is tried again: ${errorMessage(error)}`,
+      );
+      return;
+    }
+    this.stats.deadLettered += 1;
+    this.logger.error(
+      `Moved ${what} (entry ${input.entryId}, ${input.attempts} attempts) to dead-letter stream "${this.options.deadLetterStream}" (${input.reason}): ${input.error}`,
+    );
   }
 
   private async ack(entryId: string, what: string): Promise<void> {

@@ -1,9 +1,16 @@
 import { Logger } from '@nestjs/common';
 import { EventsError } from '../errors/index.js';
-import { resolveConsumerOptions, type ConsumerOptions } from '../options/index.js';
+import { resolveConsumerOptions, resolveRetryPolicy, type ConsumerOptions, type RetryPolicy } from '../options/index.js';
+import type { ConsumerStats } from './consumer-stats.js';
 import { validateName } from '../options/validate.js';
 import { HandlerRegistry, type EventHandler } from './handler-registry.js';
 import { StreamConsumer, type ConsumerState } from './stream-consumer.js';
+
+/** Options of one handler registration. */
+export interface HandlerOptions {
+  /** Retry policy for this handler's event type, merged over the consumer's policies. */
+  retry?: RetryPolicy;
+}
 
 /**
  * Reads the stream as one consumer of a consumer group and runs the handlers registered with
@@ -21,7 +28,14 @@ export class EventConsumer {
    */
   constructor(group: string, consumer: string, options: ConsumerOptions = {}) {
     const resolved = resolveConsumerOptions(group, consumer, options);
-    this.engine = new StreamConsumer(resolved, (envelope, delivery) => this.registry.dispatch(envelope, delivery), this.logger);
+    this.engine = new StreamConsumer(
+      resolved,
+      {
+        dispatch: (envelope, delivery) => this.registry.dispatch(envelope, delivery),
+        retryPolicyFor: (type) => this.registry.retryPolicyFor(type),
+      },
+      this.logger,
+    );
   }
 
   /** Current lifecycle state: idle, starting, running, stopping or stopped. */
@@ -29,8 +43,16 @@ export class EventConsumer {
     return this.engine.status;
   }
 
-  /** Registers a handler for one event type; several handlers of one type all run. */
-  on<TPayload = unknown>(type: string, handler: EventHandler<TPayload>): this {
+  /** Counters of handled, failed, retried, dead-lettered and claimed events since start. */
+  stats(): ConsumerStats {
+    return this.engine.stats();
+  }
+
+  /**
+   * Registers a handler for one event type; several handlers of one type all run. `options.retry`
+   * overrides the retry policy for the type; with several overrides, the most attempts win.
+   */
+  on<TPayload = unknown>(type: string, handler: EventHandler<TPayload>, options: HandlerOptions = {}): this {
     validateName('type', type);
     if (typeof handler !== 'function') {
       throw new EventsError(`Handler for "${type}" must be a function.`);
@@ -38,7 +60,8 @@ export class EventConsumer {
     if (this.engine.status !== 'idle') {
       throw new EventsError(`Cannot add a handler for "${type}" after start(); register every handler before starting the consumer.`);
     }
-    this.registry.add(type, handler as EventHandler);
+    const retry = options.retry === undefined ? undefined : resolveRetryPolicy(`retry of the "${type}" handler`, options.retry);
+    this.registry.add(type, handler as EventHandler, retry);
     return this;
   }
 

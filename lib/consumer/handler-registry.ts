@@ -1,4 +1,5 @@
 import type { EventEnvelope } from '../envelope/index.js';
+import type { ResolvedRetryPolicy } from '../options/index.js';
 import type { Delivery, DispatchOutcome } from './delivery.js';
 
 /** A function that handles one event; a rejected promise or a throw leaves the event pending. */
@@ -19,11 +20,21 @@ function describe(error: unknown): string {
 /** Handlers by event type. Every handler of a type runs for each event, all at once. */
 export class HandlerRegistry {
   private readonly handlers = new Map<string, EventHandler[]>();
+  private readonly retryPolicies = new Map<string, ResolvedRetryPolicy>();
 
-  add(type: string, handler: EventHandler): void {
+  add(type: string, handler: EventHandler, retry?: ResolvedRetryPolicy): void {
     const list = this.handlers.get(type) ?? [];
     list.push(handler);
     this.handlers.set(type, list);
+    const current = this.retryPolicies.get(type);
+    if (retry && (!current || retry.maxAttempts > current.maxAttempts)) {
+      this.retryPolicies.set(type, retry);
+    }
+  }
+
+  /** Returns the retry policy registered with a handler of this type, if any. */
+  retryPolicyFor(type: string): ResolvedRetryPolicy | undefined {
+    return this.retryPolicies.get(type);
   }
 
   types(): string[] {

@@ -11,8 +11,10 @@ import {
   type OpenedConnection,
 } from '../redis/index.js';
 import { ensureConsumerGroup, isMissingGroupError, lastDeliveredId } from './consumer-group.js';
-import type { Dispatcher } from './delivery.js';
-import { EntryProcessor } from './entry-processor.js';
+import { emptyStats, type ConsumerStats } from './consumer-stats.js';
+import { EntryProcessor, type DispatchTarget } from './entry-processor.js';
+import { HandlerPool } from './handler-pool.js';
+import { PendingClaimer } from './pending-claimer.js';
 import { deliveryCountsOf, entriesOf, type StreamEntry } from './stream-reply.js';
 
 /** Extra time a blocking read may take beyond its BLOCK argument before the link counts as silent. */
@@ -24,10 +26,11 @@ const NEW_ENTRIES = '>';
 export type ConsumerState = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
 
 /**
- * The read loop shared by `EventConsumer` and the Nest transport. It owns two connections: one
- * for blocking reads and one for acks and group commands, so acks never wait behind a read.
- * On start it first works through this consumer's own pending entries (left by a crash or a
- * failed handler), then reads new ones.
+ * The consumer engine shared by `EventConsumer` and the Nest transport. It owns two connections:
+ * one for blocking reads and one for acks, claims and group commands, so acks never wait behind
+ * a read. On start it first works through this consumer's own pending entries (left by a crash
+ * or a stop timeout), then reads new ones, while a claimer retries failed entries and takes over
+ * those of dead consumers.
  */
 export class StreamConsumer {
   private state: ConsumerState = 'idle';
@@ -35,7 +38,11 @@ export class StreamConsumer {
   private commands: OpenedConnection | undefined;
   private readonly stopLogging: Array<() => void> = [];
   private readonly limited: RateLimitedLogger;
-  private readonly inFlight = new Set<Promise<void>>();
+  private readonly pool: HandlerPool;
+  private readonly counters: ConsumerStats = emptyStats();
+  private readonly retryDelays = new Map<string, number>();
+  private processor: EntryProcessor | undefined;
+  private claimer: PendingClaimer | undefined;
   private loop: Promise<void> | undefined;
   private starting: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
@@ -45,14 +52,20 @@ export class StreamConsumer {
 
   constructor(
     private readonly options: ResolvedConsumerOptions,
-    private readonly dispatch: Dispatcher,
+    private readonly target: DispatchTarget,
     private readonly logger: LoggerService,
   ) {
     this.limited = new RateLimitedLogger(logger);
+    this.pool = new HandlerPool(options.concurrency);
   }
 
   get status(): ConsumerState {
     return this.state;
+  }
+
+  /** Returns a copy of the counters since start. */
+  stats(): ConsumerStats {
+    return { ...this.counters };
   }
 
   /** Resolves once the group exists and the first read has been sent; rejects if Redis cannot be reached. */
@@ -69,7 +82,9 @@ export class StreamConsumer {
 
   /**
    * Stops reading at once, waits up to `shutdownTimeoutMs` for running handlers, then closes the
-   * connections. Events whose handlers did not finish stay pending for the next start. Idempotent.
+   * connections. Events whose handlers did not finish stay pending: this consumer handles them
+   * on its next start under the same name, and other consumers claim them after `claimIdleMs`.
+   * Idempotent.
    */
   stop(): Promise<void> {
     this.stopping ??= this.close();
@@ -109,12 +124,22 @@ export class StreamConsumer {
       return;
     }
     this.state = 'running';
-    const processor = new EntryProcessor(this.options, this.commands.client, this.dispatch, this.logger);
-    this.loop = this.run(processor);
+    this.processor = new EntryProcessor(this.options, this.commands.client, this.target, this.logger, this.counters, this.retryDelays);
+    this.claimer = new PendingClaimer(
+      this.options,
+      this.commands.client,
+      this.logger,
+      this.counters,
+      () => this.pool.ids(),
+      this.retryDelays,
+      (entry, deliveryCount) => this.submit(entry, deliveryCount),
+    );
+    this.loop = this.run();
+    this.claimer.start();
     this.logger.log(`Consumer "${consumer}" of group "${group}" reading stream "${stream}"`);
   }
 
-  private async run(processor: EntryProcessor): Promise<void> {
+  private async run(): Promise<void> {
     let cursor = '0';
     let failures = 0;
     while (this.state === 'running') {
@@ -126,6 +151,7 @@ export class StreamConsumer {
           break;
         }
         failures += 1;
+        this.counters.readErrors += 1;
         await this.recoverFromReadError(error, failures);
         if (isMissingGroupError(error)) {
           cursor = '0';
@@ -140,7 +166,7 @@ export class StreamConsumer {
 
       if (cursor === NEW_ENTRIES) {
         this.resumeFrom = entries.at(-1)?.[0] ?? this.resumeFrom;
-        await this.processBatch(processor, entries, () => 1);
+        await this.submitAll(entries, () => 1);
         continue;
       }
       if (entries.length === 0) {
@@ -148,10 +174,9 @@ export class StreamConsumer {
         continue;
       }
       const counts = await this.pendingDeliveryCounts(entries);
-      await this.processBatch(processor, entries, (entryId) => counts.get(entryId) ?? 1);
+      await this.submitAll(entries, (entryId) => counts.get(entryId) ?? 1);
       cursor = entries[entries.length - 1]![0];
     }
-    await Promise.allSettled(this.inFlight);
   }
 
   private read(cursor: string): Promise<unknown> {
@@ -163,18 +188,22 @@ export class StreamConsumer {
     return reader.xreadgroup('GROUP', group, consumer, 'COUNT', batchSize, 'STREAMS', stream, cursor);
   }
 
-  private async processBatch(processor: EntryProcessor, entries: StreamEntry[], deliveryCount: (entryId: string) => number): Promise<void> {
+  /**
+   * Hands a batch to the pool. Entries that arrive after stop() began are still handled: they
+   * were delivered to this consumer, and leaving them would delay them by `claimIdleMs`.
+   */
+  private async submitAll(entries: StreamEntry[], deliveryCount: (entryId: string) => number): Promise<void> {
     for (const entry of entries) {
-      if (this.state !== 'running') {
-        break;
-      }
-      while (this.inFlight.size >= this.options.concurrency) {
-        await Promise.race(this.inFlight);
-      }
-      const task = processor.process(entry, deliveryCount(entry[0])).finally(() => this.inFlight.delete(task));
-      this.inFlight.add(task);
+      await this.submit(entry, deliveryCount(entry[0]));
     }
-    await Promise.allSettled(this.inFlight);
+  }
+
+  private submit(entry: StreamEntry, deliveryCount: number): Promise<void> {
+    if (this.pool.has(entry[0])) {
+      return Promise.resolve();
+    }
+    const processor = this.processor!;
+    return this.pool.submit(entry[0], processor.orderingKeyOf(entry), () => processor.process(entry, deliveryCount));
   }
 
   /** Reads Redis's delivery counts for re-read pending entries, which XREADGROUP does not return. */
@@ -240,10 +269,14 @@ export class StreamConsumer {
     // Closing the reader's socket ends a blocked XREADGROUP at once instead of after blockMs.
     this.reader?.client.disconnect();
 
-    const finished = await settlesWithin(this.loop ?? Promise.resolve(), shutdownTimeoutMs);
+    const drained = (async () => {
+      await Promise.allSettled([this.loop, this.claimer?.stop()]);
+      await this.pool.drain();
+    })();
+    const finished = await settlesWithin(drained, shutdownTimeoutMs);
     if (!finished) {
       this.logger.warn(
-        `${this.inFlight.size} handlers of consumer "${consumer}" still running after ${shutdownTimeoutMs} ms; their events stay pending for the next start`,
+        `${this.pool.size} handlers of consumer "${consumer}" still running after ${shutdownTimeoutMs} ms; their events stay pending and are claimed by other consumers after ${this.options.claimIdleMs} ms`,
       );
     }
     await this.closeConnections();

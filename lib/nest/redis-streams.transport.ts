@@ -1,10 +1,10 @@
 import { Logger } from '@nestjs/common';
 import { Server, type CustomTransportStrategy } from '@nestjs/microservices';
 import { isObservable, lastValueFrom } from 'rxjs';
-import { StreamConsumer, type ConsumerState, type Delivery, type DispatchOutcome } from '../consumer/index.js';
+import { StreamConsumer, type ConsumerState, type ConsumerStats, type Delivery, type DispatchOutcome } from '../consumer/index.js';
 import type { EventEnvelope } from '../envelope/index.js';
 import { errorMessage } from '../logging/index.js';
-import { resolveConsumerOptions, type ConsumerOptions } from '../options/index.js';
+import { resolveConsumerOptions, resolveRetryPolicy, type ConsumerOptions, type RetryPolicy } from '../options/index.js';
 import { RedisStreamsContext } from './redis-streams.context.js';
 
 /** Options of `RedisStreamsTransport`: the group, the consumer, and the consumer options. */
@@ -31,12 +31,22 @@ export class RedisStreamsTransport extends Server<Record<string, Function>, Cons
   constructor(options: RedisStreamsTransportOptions) {
     super();
     const resolved = resolveConsumerOptions(options?.group, options?.consumer, options);
-    this.engine = new StreamConsumer(resolved, (envelope, delivery) => this.dispatch(envelope, delivery), this.logger);
+    this.engine = new StreamConsumer(
+      resolved,
+      { dispatch: (envelope, delivery) => this.dispatch(envelope, delivery), retryPolicyFor: (type) => this.retryPolicyFor(type) },
+      this.logger,
+    );
   }
 
   /** Starts reading once Nest has registered the handlers; called by Nest. */
   listen(callback: (error?: unknown) => void): void {
     for (const pattern of this.getHandlers().keys()) {
+      try {
+        resolveRetryPolicy(`retry of the "${pattern}" handler`, this.retryPolicyFor(pattern));
+      } catch (error) {
+        callback(error);
+        return;
+      }
       this.logger.log(`Handling "${pattern}"`);
     }
     this._status$.next('starting');
@@ -67,6 +77,23 @@ export class RedisStreamsTransport extends Server<Record<string, Function>, Cons
   /** Returns the underlying consumer engine. */
   unwrap<T>(): T {
     return this.engine as T;
+  }
+
+  /** Counters of handled, failed, retried, dead-lettered and claimed events since start. */
+  stats(): ConsumerStats {
+    return this.engine.stats();
+  }
+
+  /** Reads `@EventPattern('type', { retry: { maxAttempts: 10 } })` extras; the most attempts win. */
+  private retryPolicyFor(type: string): RetryPolicy | undefined {
+    let chosen: RetryPolicy | undefined;
+    for (let handler = this.getHandlerByPattern(type); handler; handler = handler.next ?? null) {
+      const retry = (handler.extras as { retry?: RetryPolicy } | undefined)?.retry;
+      if (retry && (chosen === undefined || (retry.maxAttempts ?? 0) > (chosen.maxAttempts ?? 0))) {
+        chosen = retry;
+      }
+    }
+    return chosen;
   }
 
   private async dispatch(envelope: EventEnvelope, delivery: Delivery): Promise<DispatchOutcome> {

@@ -14,5 +14,11 @@ export function maskRedisUrl(url: string): string {
   if (parsed.password) {
     parsed.password = '***';
   }
-  return parsed.toString();
+  // ioredis also reads a password from the query string (`?password=`).
+  for (const name of [...parsed.searchParams.keys()]) {
+    if (/pass|secret|token/i.test(name)) {
+      parsed.searchParams.set(name, '***');
+    }
+  }
+  return parsed.toString().replace(/%2A%2A%2A/g, '***');
 }

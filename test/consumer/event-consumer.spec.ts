@@ -11,8 +11,9 @@ describe('EventConsumer', () => {
   let logs: ReturnType<typeof captureLogs>;
   const consumers: EventConsumer[] = [];
 
+  // Retries wait a minute here, so a failed event stays pending for the whole test.
   function consumer(group: string, name: string, options: { blockMs?: number; concurrency?: number } = {}): EventConsumer {
-    const created = new EventConsumer(group, name, { stream, blockMs: options.blockMs ?? 200, ...options });
+    const created = new EventConsumer(group, name, { stream, blockMs: 200, retry: { initialDelayMs: 60_000, maxDelayMs: 60_000 }, ...options });
     consumers.push(created);
     return created;
   }

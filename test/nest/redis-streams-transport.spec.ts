@@ -121,7 +121,8 @@ describe('RedisStreamsTransport', () => {
   });
 
   async function startMicroservice() {
-    const strategy = new RedisStreamsTransport({ group, consumer: 'nest-1', stream, blockMs: 200 });
+    // Retries wait a minute, so a failed event stays pending for the whole test.
+    const strategy = new RedisStreamsTransport({ group, consumer: 'nest-1', stream, blockMs: 200, retry: { initialDelayMs: 60_000, maxDelayMs: 60_000 } });
     const app = await NestFactory.createMicroservice<MicroserviceOptions>(PipelineModule, { strategy });
     await app.listen();
     const client = new RedisStreamsClient({ source: 'test-client', stream });

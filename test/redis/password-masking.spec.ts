@@ -27,6 +27,7 @@ describe('password masking', () => {
     expect(maskRedisUrl(`redis://default:${PASSWORD}@127.0.0.1:6379/0`)).toBe('redis://default:***@127.0.0.1:6379/0');
     expect(maskRedisUrl(`rediss://:${PASSWORD}@127.0.0.1:6380`)).toBe('rediss://:***@127.0.0.1:6380');
     expect(maskRedisUrl('not a url with secret')).toBe('***');
+    expect(maskRedisUrl(`redis://127.0.0.1:6379/0?password=${PASSWORD}&db=1`)).toBe('redis://127.0.0.1:6379/0?password=***&db=1');
   });
 
   it('never logs the password through an outage and a recovery', async () => {
