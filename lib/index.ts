@@ -7,3 +7,5 @@ export * from './options/index.js';
 export * from './publisher/index.js';
 export { DEFAULT_REDIS_URL, maskRedisUrl, type RedisConnection } from './redis/index.js';
 export * from './catalog/index.js';
+export * from './dead-letter/index.js';
+export * from './idempotency/index.js';
