@@ -13,9 +13,16 @@ export interface DeadLetterInput {
 }
 
 /**
- * Moves an entry to the dead-letter stream and acknowledges it in its group in one MULTI/EXEC,
- * so a crash between the two steps cannot lose the event or leave it in both places.
+ * Appends the dead letter, then acknowledges the entry. A script, unlike MULTI, stops at a failed
+ * XADD (for example WRONGTYPE on the dead-letter key), so the entry is never acknowledged without
+ * its copy; and Redis runs it whole, so a crash of this process cannot split the two steps.
  */
+const DEAD_LETTER_SCRIPT = `
+redis.call('XADD', KEYS[2], '*', unpack(ARGV, 3))
+return redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
+`;
+
+/** Moves an entry to the dead-letter stream and acknowledges it in its group, atomically. */
 export async function moveToDeadLetter(commands: Redis, options: ResolvedConsumerOptions, input: DeadLetterInput): Promise<void> {
   const fields = encodeDeadLetter(
     {
@@ -31,11 +38,7 @@ export async function moveToDeadLetter(commands: Redis, options: ResolvedConsume
     },
     input.fields,
   );
-  // NOTE: on Redis Cluster the two keys sit in different slots unless the stream names share a
-  // hash tag ({...}); MULTI then fails with CROSSSLOT and the entry stays pending.
-  const results = await commands.multi().xadd(options.deadLetterStream, '*', ...fields).xack(options.stream, options.group, input.entryId).exec();
-  const failure = results?.find(([error]) => error !== null)?.[0];
-  if (results === null || failure) {
-    throw failure ?? new Error('MULTI was aborted');
-  }
+  // NOTE: on Redis Cluster both keys must share a hash tag ({...}) in their names; otherwise the
+  // script fails with CROSSSLOT and the entry stays pending.
+  await commands.eval(DEAD_LETTER_SCRIPT, 2, options.stream, options.deadLetterStream, options.group, input.entryId, ...fields);
 }

@@ -18,7 +18,7 @@ import { decodeDeadLetter, defaultDeadLetterStream, type DeadLetter, type DeadLe
 
 /** Options of `DeadLetterStore`. */
 export interface DeadLetterStoreOptions {
-  /** Redis that holds the streams. Default: `REDIS_URL`, else `redis://localhost:6379`. */
+  /** Redis server that stores both streams. Default: `REDIS_URL`, else `redis://localhost:6379`. */
   redis?: RedisConnection;
   /** Key of the main stream, which redriven events are appended to. Default: `ai-pipeline:events`. */
   stream?: string;
@@ -26,9 +26,9 @@ export interface DeadLetterStoreOptions {
   deadLetterStream?: string;
 }
 
-/** Selects dead letters; every field that is set must match. */
+/** Criteria for selecting dead letters. A dead letter matches when it matches every field that is set. */
 export interface DeadLetterFilter {
-  /** Why the event was dead-lettered. */
+  /** Reason the event was dead-lettered. */
   reason?: DeadLetterReason;
   /** Event type, read from the original entry's `type` field. */
   type?: string;
@@ -105,7 +105,8 @@ export class DeadLetterNotRedrivableError extends EventsError {
   }
 }
 
-// Lists every reason once; the Record type makes the compiler flag a reason added to the union.
+// Lists every reason once. The Record type makes the compiler flag a reason that is added to the
+// union but missing here.
 const KNOWN_REASONS: Record<DeadLetterReason, true> = {
   'max-attempts': true,
   'non-retryable': true,
@@ -121,11 +122,13 @@ const FILTERED_PAGE_SIZE = 100;
 const FULL_ENTRY_ID = /^\d+-\d+$/;
 
 /**
- * Appends the redriven event and deletes the dead letter in one atomic step, and only if the dead
- * letter still exists, so two concurrent redrives cannot publish it twice. MULTI/EXEC would not
- * do: it cannot skip the write for a missing dead letter, and it still runs XDEL after a failed
- * XADD, which would lose the event. Here a failed XADD stops the script before XDEL.
- * KEYS: dead-letter stream, main stream. ARGV: dead-letter id, then the new entry's fields.
+ * Appends the redriven event and deletes the dead letter in one atomic step, and only while the
+ * dead letter exists, so two concurrent redrives cannot publish it twice. A script is used instead
+ * of MULTI/EXEC because a transaction cannot skip the XADD for a missing dead letter, and it runs
+ * XDEL even after XADD failed, which would lose the event. In the script, a failed XADD stops it
+ * before XDEL. KEYS are the dead-letter stream and the main stream. ARGV is the dead-letter id,
+ * then the new entry's fields.
+ * NOTE: on Redis Cluster both keys must share a hash tag ({...}), or the script fails with CROSSSLOT.
  */
 const REDRIVE_SCRIPT = `
 if #redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1]) == 0 then
@@ -219,7 +222,7 @@ export class DeadLetterStore {
    * Publishes a dead-lettered event to the main stream again and removes the dead letter, both in
    * one atomic step. The new event gets a fresh id and time, keeps the type, payload, schema
    * version and correlation id, and has the original event as its cause. Its `redrivenFrom` field
-   * holds the original stream entry id.
+   * contains the original stream entry id.
    *
    * Throws `DeadLetterNotFoundError` for an unknown id and `DeadLetterNotRedrivableError` when the
    * original entry is not a valid event.
@@ -273,8 +276,8 @@ export class DeadLetterStore {
     }
 
     this.logger.log(
-      `Redrove ${redriven} dead letters from "${this.deadLetterStream}" to "${this.stream}" on ${this.address}; ` +
-        `skipped ${skipped} that are not valid events (filter ${JSON.stringify(criteria)}).`,
+      `Redrove ${redriven} dead letters from "${this.deadLetterStream}" to "${this.stream}" on ${this.address} ` +
+        `and skipped ${skipped} that are not valid events (filter ${JSON.stringify(criteria)}).`,
     );
     return { redriven, skipped };
   }
@@ -393,7 +396,7 @@ export class DeadLetterStore {
 
   private assertOpen(): void {
     if (this.closing) {
-      throw new EventsError(`Dead-letter store for "${this.deadLetterStream}" is closed; create a new DeadLetterStore.`);
+      throw new EventsError(`Dead-letter store for "${this.deadLetterStream}" is closed. Create a new DeadLetterStore.`);
     }
   }
 }

@@ -3,7 +3,7 @@ import { Logger } from '@nestjs/common';
 import type { Delivery, EventHandler } from '../consumer/index.js';
 import type { EventEnvelope } from '../envelope/index.js';
 import { EventsError } from '../errors/index.js';
-import { errorMessage, RateLimitedLogger } from '../logging/index.js';
+import { errorMessage, errorStack, RateLimitedLogger } from '../logging/index.js';
 import { validateName } from '../options/validate.js';
 import {
   closeRedisConnection,
@@ -22,8 +22,8 @@ export type RunOnceResult<T> = { ran: true; result: T } | { ran: false; reason: 
 
 /**
  * Runs a handler's side effects at most once per event id per consumer group, on top of the bus's
- * at-least-once delivery (an event is delivered again after a crash between the side effect and
- * the acknowledgement, or when another consumer claims it).
+ * at-least-once delivery. The bus delivers an event again after a crash between the side effect
+ * and the acknowledgement, and when another consumer claims it.
  *
  * Each event has one marker key, `<keyPrefix>:<group>:<eventId>`. `runOnce` claims it as
  * "running" with a random token (`SET NX PX lockMs`), runs the work, and then replaces the
@@ -124,8 +124,8 @@ export class IdempotencyGuard {
   }
 
   /**
-   * Closes the connection this guard opened; a connection passed in by the caller stays open.
-   * Calls of `runOnce` that are still running are not awaited.
+   * Closes the connection this guard opened. A connection passed in by the caller stays open, and
+   * calls of `runOnce` that are still running are not awaited.
    */
   close(): Promise<void> {
     this.closing ??= (async () => {
@@ -156,8 +156,8 @@ export class IdempotencyGuard {
     }
     // Without this check a foreign value without expiry would block the event forever.
     throw new EventsError(
-      `Key "${key}" of event ${eventId} in group "${group}" holds a value that IdempotencyGuard did not write; ` +
-        'set keyPrefix to a prefix that no other data uses.',
+      `Key "${key}" of event ${eventId} in group "${group}" contains a value that IdempotencyGuard did not write. ` +
+        'Set keyPrefix to a prefix that no other data uses.',
     );
   }
 
@@ -169,8 +169,9 @@ export class IdempotencyGuard {
       // The work already ran, so failing here would only make the bus deliver the event again.
       this.limited.error(
         'complete',
-        `Event ${eventId} of group "${group}" was handled, but writing its done marker to key "${key}" failed; ` +
-          `a later delivery of the event can run the work again: ${errorMessage(error)}`,
+        `Event ${eventId} of group "${group}" was handled, but writing its done marker to key "${key}" failed: ${errorMessage(error)}. ` +
+          'A later delivery of the event can run the work again.',
+        errorStack(error),
       );
       return;
     }
@@ -178,7 +179,7 @@ export class IdempotencyGuard {
       this.limited.warn(
         'lock-lost',
         `Event ${eventId} of group "${group}" was handled, but its lock expired first (lockMs ${this.options.lockMs}), ` +
-          'so another runner may have run it too; raise lockMs above the longest run of the work.',
+          'so another runner may have run it too. Raise lockMs above the longest run of the work.',
       );
     }
   }
@@ -189,8 +190,9 @@ export class IdempotencyGuard {
     } catch (error) {
       this.limited.error(
         'release',
-        `Failed to release the lock of event ${eventId} of group "${group}" at key "${key}" after its work failed; ` +
-          `retries are rejected until the lock expires (at most ${this.options.lockMs} ms): ${errorMessage(error)}`,
+        `Failed to release the lock of event ${eventId} of group "${group}" at key "${key}" after its work failed: ${errorMessage(error)}. ` +
+          `Retries are rejected with IdempotencyLockedError until the lock expires (at most ${this.options.lockMs} ms).`,
+        errorStack(error),
       );
     }
   }

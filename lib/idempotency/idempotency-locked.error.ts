@@ -2,8 +2,8 @@ import { EventsError } from '../errors/index.js';
 
 /**
  * Thrown by `IdempotencyGuard.runOnce` when another runner holds the lock on the same event in
- * the same group. The error is retryable: the bus leaves the event pending, and a later delivery
- * runs the work if the other runner failed or skips it if that runner finished.
+ * the same group. The bus treats it as a failed attempt and retries the event: a later delivery
+ * runs the work if the other runner failed, or skips it if that runner finished.
  */
 export class IdempotencyLockedError extends EventsError {
   constructor(

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 /** Marker value of an event whose work finished. */
 export const DONE_MARKER = 'done';
 
-/** Prefix of the marker value of an event whose work is running; a random token follows it. */
+/** Prefix of the marker value of an event whose work is running, followed by a random token. */
 export const RUNNING_MARKER_PREFIX = 'running:';
 
 /** Current marker of an event that another runner claimed or finished. */
@@ -48,12 +48,12 @@ export async function claimMarker(client: Redis, key: string, runningValue: stri
   return { value: reply[0], ttlMs: reply[1] };
 }
 
-/** Replaces our running marker with the done marker; returns false when the key no longer holds it. */
+/** Replaces our running marker with the done marker; returns false when the key no longer contains it. */
 export async function completeMarker(client: Redis, key: string, runningValue: string, ttlMs: number): Promise<boolean> {
   return (await client.eval(COMPLETE_SCRIPT, 1, key, runningValue, DONE_MARKER, ttlMs)) === 1;
 }
 
-/** Deletes our running marker; returns false when the key no longer holds it. */
+/** Deletes our running marker; returns false when the key no longer contains it. */
 export async function releaseMarker(client: Redis, key: string, runningValue: string): Promise<boolean> {
   return (await client.eval(RELEASE_SCRIPT, 1, key, runningValue)) === 1;
 }

@@ -86,6 +86,21 @@ describe('retries, dead letters and claims', () => {
     expect(logs.text()).toContain(`Moved event ${published.eventId} of type "always.fails"`);
   });
 
+  it('keeps the event pending when the dead-letter write fails', async () => {
+    const group = `${stream}:g`;
+    await redis.set(deadLetterStream, 'not a stream');
+    const subject = consumer(group, 'c1').on('bad.reference', () => {
+      throw new NonRetryableEventError('no such topic');
+    });
+    await subject.start();
+    await publisher.publish('bad.reference', {});
+
+    await waitFor(() => logs.text().includes(`Failed to move event`), { message: 'the failed move to be logged' });
+    expect(logs.text()).toContain('WRONGTYPE');
+    expect(await pendingCount(redis, stream, group)).toBe(1);
+    expect(subject.stats().deadLettered).toBe(0);
+  });
+
   it('acks an event that succeeds on a retry', async () => {
     const group = `${stream}:g`;
     let calls = 0;
