@@ -28,6 +28,8 @@ export interface DispatchTarget {
 export class EntryProcessor {
   private readonly limited: RateLimitedLogger;
   private readonly policies = new Map<string, ResolvedRetryPolicy>();
+  /** Entries whose last failure asked to wait (`retryAfterMs`), which do not use up attempts. */
+  private readonly deferred = new Set<string>();
 
   constructor(
     private readonly options: ResolvedConsumerOptions,
@@ -66,7 +68,7 @@ export class EntryProcessor {
 
     const { envelope } = decoded;
     const policy = this.policyFor(envelope.type);
-    if (deliveryCount > policy.maxAttempts) {
+    if (deliveryCount > policy.maxAttempts && !this.deferred.delete(entryId)) {
       // Reached when earlier attempts never reported back, for example a handler that crashed the process.
       const error = `delivered ${deliveryCount} times, more than maxAttempts (${policy.maxAttempts}), without success`;
       await this.deadLetter({ entryId, fields, attempts: deliveryCount, reason: 'max-attempts', error }, envelope);
@@ -118,12 +120,16 @@ export class EntryProcessor {
       await this.deadLetter({ entryId, fields, attempts, reason: 'non-retryable', error: message, stack: errorStack(error) }, envelope);
       return;
     }
-    if (attempts >= policy.maxAttempts) {
+    const deferral = retryAfterOf(error);
+    if (attempts >= policy.maxAttempts && deferral === undefined) {
       await this.deadLetter({ entryId, fields, attempts, reason: 'max-attempts', error: message, stack: errorStack(error) }, envelope);
       return;
     }
     this.stats.failed += 1;
-    const delay = retryDelayMs(policy, attempts);
+    const delay = deferral ?? retryDelayMs(policy, attempts);
+    if (deferral !== undefined && this.deferred.size < MAX_REMEMBERED_DELAYS) {
+      this.deferred.add(entryId);
+    }
     if (this.retryDelays.size >= MAX_REMEMBERED_DELAYS) {
       this.retryDelays.delete(this.retryDelays.keys().next().value!);
     }
@@ -165,4 +171,14 @@ export class EntryProcessor {
       );
     }
   }
+}
+
+/**
+ * Returns the wait an error asks for with a numeric `retryAfterMs` (such as `IdempotencyLockedError`
+ * while another consumer holds the event). Such an error means "not yet", so it never exhausts
+ * `maxAttempts`.
+ */
+function retryAfterOf(error: unknown): number | undefined {
+  const value = typeof error === 'object' && error !== null ? (error as { retryAfterMs?: unknown }).retryAfterMs : undefined;
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined;
 }

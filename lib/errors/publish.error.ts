@@ -12,3 +12,9 @@ export class PublishError extends EventsError {
     super(message, options);
   }
 }
+
+/** Thrown when Redis rejects a write because it reached `maxmemory` with a no-eviction policy. */
+export class RedisOutOfMemoryError extends PublishError {}
+
+/** Thrown when Redis did not become reachable, or did not answer, within `publishTimeoutMs`. */
+export class PublishTimeoutError extends PublishError {}

@@ -47,8 +47,10 @@ export class RateLimitedLogger {
       ? ` (${state.suppressed} similar messages suppressed in the previous ${Math.round(this.windowMs / 1000)} s)`
       : '';
     this.windows.set(key, { startedAt: now, suppressed: 0 });
-    if (level === 'error') {
+    if (level === 'error' && stack !== undefined) {
       this.logger.error(message + repeats, stack);
+    } else if (level === 'error') {
+      this.logger.error(message + repeats);
     } else {
       this.logger.warn(message + repeats);
     }

@@ -14,6 +14,16 @@ export interface PublisherOptions {
    * stream keeps every event for replay until trimmed by an operator.
    */
   maxLength?: number;
+  /**
+   * Longest time one `publish()` waits for Redis to be reachable and to answer, in milliseconds.
+   * Default: 10000.
+   */
+  publishTimeoutMs?: number;
+  /**
+   * Publishes allowed to wait for a connection at once; more are rejected at once, so an outage
+   * cannot grow memory without bound. Default: 10000.
+   */
+  maxWaitingPublishes?: number;
 }
 
 /** Publisher options after validation, with every default applied. */
@@ -22,6 +32,8 @@ export interface ResolvedPublisherOptions {
   readonly redis: RedisConnection | undefined;
   readonly stream: string;
   readonly maxLength: number | undefined;
+  readonly publishTimeoutMs: number;
+  readonly maxWaitingPublishes: number;
 }
 
 /** Validates publisher options and merges them with the defaults; throws `InvalidOptionError`. */
@@ -31,5 +43,15 @@ export function resolvePublisherOptions(source: unknown, options: PublisherOptio
     redis: validateRedisConnection(options.redis),
     stream: validateName('stream', options.stream ?? EVENT_BUS_DEFAULTS.stream),
     maxLength: options.maxLength === undefined ? undefined : validateInteger('maxLength', options.maxLength, OPTION_LIMITS.maxLength),
+    publishTimeoutMs: validateInteger(
+      'publishTimeoutMs',
+      options.publishTimeoutMs ?? EVENT_BUS_DEFAULTS.publishTimeoutMs,
+      OPTION_LIMITS.publishTimeoutMs,
+    ),
+    maxWaitingPublishes: validateInteger(
+      'maxWaitingPublishes',
+      options.maxWaitingPublishes ?? EVENT_BUS_DEFAULTS.maxWaitingPublishes,
+      OPTION_LIMITS.maxWaitingPublishes,
+    ),
   };
 }

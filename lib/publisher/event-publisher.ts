@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { createEnvelope, encodeEnvelope, type EventEnvelope, type EventLineage } from '../envelope/index.js';
-import { EventsError, PublishError } from '../errors/index.js';
+import { EventsError, PublishError, PublishTimeoutError, RedisOutOfMemoryError } from '../errors/index.js';
 import { errorMessage } from '../logging/index.js';
 import { resolvePublisherOptions, type PublisherOptions, type ResolvedPublisherOptions } from '../options/index.js';
 import { validateName } from '../options/validate.js';
@@ -24,6 +24,7 @@ export class EventPublisher {
   private readonly connection: OpenedConnection;
   private readonly stopLogging: () => void;
   private closing: Promise<void> | undefined;
+  private waiting = 0;
 
   /**
    * @param source name of the publishing service, stored in every event's `source` field
@@ -32,7 +33,13 @@ export class EventPublisher {
   constructor(source: string, options: PublisherOptions = {}) {
     this.options = resolvePublisherOptions(source, options);
     const redis = resolveRedisConnection(this.options.redis);
-    this.connection = openRedisConnection(redis, {}, { dedicated: false });
+    // Without an offline queue nothing is sent behind the caller's back after publish() gave up;
+    // publish() waits for the connection itself, bounded by publishTimeoutMs.
+    this.connection = openRedisConnection(
+      redis,
+      { enableOfflineQueue: false, commandTimeout: this.options.publishTimeoutMs },
+      { dedicated: false },
+    );
     this.stopLogging = this.connection.owned
       ? logConnectionEvents(this.connection.client, this.logger, `Publisher "${this.options.source}"`, describeRedisConnection(redis))
       : () => undefined;
@@ -61,17 +68,20 @@ export class EventPublisher {
     const fields = encodeEnvelope(envelope, this.serializePayload(envelope));
     const trim = this.options.maxLength === undefined ? [] : ['MAXLEN', '~', String(this.options.maxLength)];
 
+    const deadline = Date.now() + this.options.publishTimeoutMs;
     let entryId: string | null;
-    try {
-      entryId = await this.connection.client.xadd(this.options.stream, ...trim, '*', ...fields);
-    } catch (error) {
-      throw new PublishError(
-        `Failed to publish event ${envelope.id} of type "${type}" to stream "${this.options.stream}": ${errorMessage(error)}`,
-        type,
-        envelope.id,
-        this.options.stream,
-        { cause: error },
-      );
+    for (;;) {
+      await this.waitUntilReady(envelope, deadline);
+      try {
+        entryId = await this.connection.client.xadd(this.options.stream, ...trim, '*', ...fields);
+        break;
+      } catch (error) {
+        // ioredis rejects without sending when the socket is not writable (the offline queue is
+        // off), so waiting for the reconnect and sending again cannot duplicate the event.
+        if (!errorMessage(error).includes('enableOfflineQueue') || Date.now() >= deadline) {
+          throw this.writeError(envelope, error);
+        }
+      }
     }
     if (entryId === null) {
       throw new PublishError(`Redis did not store event ${envelope.id} of type "${type}".`, type, envelope.id, this.options.stream);
@@ -86,6 +96,77 @@ export class EventPublisher {
       this.stopLogging();
     })();
     return this.closing;
+  }
+
+  /**
+   * Waits for the connection to be ready, up to `publishTimeoutMs`, with at most
+   * `maxWaitingPublishes` callers waiting at once.
+   */
+  private async waitUntilReady(envelope: EventEnvelope, deadline: number): Promise<void> {
+    const client = this.connection.client;
+    if (client.status === 'ready') {
+      return;
+    }
+    const { stream, publishTimeoutMs, maxWaitingPublishes } = this.options;
+    if (this.waiting >= maxWaitingPublishes) {
+      throw new PublishError(
+        `Cannot publish event ${envelope.id} of type "${envelope.type}": Redis is unreachable and ${this.waiting} publishes already wait for it (maxWaitingPublishes). Retry later or raise the limit.`,
+        envelope.type,
+        envelope.id,
+        stream,
+      );
+    }
+    this.waiting += 1;
+    try {
+      const ready = await new Promise<boolean>((resolve) => {
+        const finish = (value: boolean): void => {
+          clearTimeout(timer);
+          client.off('ready', onReady);
+          client.off('end', onEnd);
+          resolve(value);
+        };
+        const onReady = (): void => finish(true);
+        const onEnd = (): void => finish(false);
+        const timer = setTimeout(() => finish(false), Math.max(0, deadline - Date.now()));
+        client.on('ready', onReady);
+        client.on('end', onEnd);
+      });
+      if (!ready) {
+        throw new PublishTimeoutError(
+          `Cannot publish event ${envelope.id} of type "${envelope.type}": Redis did not become reachable within ${publishTimeoutMs} ms (connection ${client.status}); nothing was written.`,
+          envelope.type,
+          envelope.id,
+          stream,
+        );
+      }
+    } finally {
+      this.waiting -= 1;
+    }
+  }
+
+  private writeError(envelope: EventEnvelope, error: unknown): PublishError {
+    const { stream, publishTimeoutMs } = this.options;
+    const message = errorMessage(error);
+    const prefix = `Failed to publish event ${envelope.id} of type "${envelope.type}" to stream "${stream}"`;
+    if (message.startsWith('OOM')) {
+      return new RedisOutOfMemoryError(
+        `${prefix}: Redis is out of memory (maxmemory reached). Free memory, raise maxmemory, or cap the stream with the maxLength option.`,
+        envelope.type,
+        envelope.id,
+        stream,
+        { cause: error },
+      );
+    }
+    if (message.includes('timed out')) {
+      return new PublishTimeoutError(
+        `${prefix}: no reply within ${publishTimeoutMs} ms; the event may or may not be stored, so a retry can duplicate it.`,
+        envelope.type,
+        envelope.id,
+        stream,
+        { cause: error },
+      );
+    }
+    return new PublishError(`${prefix}: ${message}`, envelope.type, envelope.id, stream, { cause: error });
   }
 
   private serializePayload(envelope: EventEnvelope): string {
