@@ -5,6 +5,7 @@ import { StreamConsumer, type ConsumerState, type ConsumerStats, type Delivery, 
 import type { EventEnvelope } from '../envelope/index.js';
 import { errorMessage } from '../logging/index.js';
 import { resolveConsumerOptions, resolveRetryPolicy, type ConsumerOptions, type RetryPolicy } from '../options/index.js';
+import { isNestPlaceholderError } from './event-errors.filter.js';
 import { RedisStreamsContext } from './redis-streams.context.js';
 
 /** Options of `RedisStreamsTransport`: the group, the consumer, and the consumer options. */
@@ -27,6 +28,7 @@ export class RedisStreamsTransport extends Server<Record<string, Function>, Cons
   override readonly propagatesEventHandlerErrors = true;
   protected override readonly logger = new Logger(RedisStreamsTransport.name);
   private readonly engine: StreamConsumer;
+  private placeholderHintLogged = false;
 
   constructor(options: RedisStreamsTransportOptions) {
     super();
@@ -104,9 +106,19 @@ export class RedisStreamsTransport extends Server<Record<string, Function>, Cons
     const context = new RedisStreamsContext([envelope, delivery]);
     // A handler's result may be a value, a promise, or an Observable; Nest turns a throw into an
     // Observable that errors, and interceptors make it cold, so it runs only once subscribed here.
-    const result: unknown = await handler(envelope.payload, context);
-    if (isObservable(result)) {
-      await lastValueFrom(result, { defaultValue: undefined });
+    try {
+      const result: unknown = await handler(envelope.payload, context);
+      if (isObservable(result)) {
+        await lastValueFrom(result, { defaultValue: undefined });
+      }
+    } catch (error) {
+      if (isNestPlaceholderError(error) && !this.placeholderHintLogged) {
+        this.placeholderHintLogged = true;
+        this.logger.warn(
+          `Nest's default exception filter replaced the error of a "${envelope.type}" handler with "Internal server error"; bind EventErrorsFilter to keep the original error for logs, dead letters and NonRetryableEventError`,
+        );
+      }
+      throw error;
     }
     return 'handled';
   }
