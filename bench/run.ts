@@ -8,7 +8,15 @@ import { EventConsumer, EventPublisher } from '../lib/index.js';
 
 const DEFAULT_EVENTS = 20_000;
 const PUBLISH_CONCURRENCY = 50;
-const PAYLOAD = { topicId: '123', title: 'How to Invest in ETFs', targetMarkets: ['US', 'DE', 'AU'], estimatedCPM: 32 };
+const PAYLOAD = {
+  topicId: '123',
+  title: 'How to Invest in ETFs',
+  channelType: 'INTELLECTUAL',
+  niche: 'finance',
+  targetMarkets: ['US', 'DE', 'AU'],
+  estimatedCPM: 32,
+  hookIdeas: ['Fear of missing out', 'I lost $50k doing this'],
+};
 
 const url = process.env['REDIS_URL'] || 'redis://127.0.0.1:6379';
 const events = Number(process.argv[2] ?? DEFAULT_EVENTS);

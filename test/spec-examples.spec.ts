@@ -28,26 +28,26 @@ describe('event bus README examples', () => {
   afterEach(() => logs.restore());
 
   it('delivers the published topic to the script engine', async () => {
-    const generated: Array<[unknown, unknown]> = [];
-    const flagged: unknown[] = [];
+    const generated: Array<[string, string]> = [];
+    const flagged: string[] = [];
     const scriptService = {
-      generateForTopic: async (topicId: unknown, channelType: unknown) => {
+      generateForTopic: async (topicId: string, channelType: string) => {
         generated.push([topicId, channelType]);
       },
-      flagHook: async (scriptId: unknown) => {
+      flagHook: async (scriptId: string) => {
         flagged.push(scriptId);
       },
     };
 
-    // Consume events (verbatim apart from the payload types, which the catalog will provide)
+    // Consume events (verbatim; the catalog types event.payload)
     const consumer = new EventConsumer('script-engine-group', 'script-engine-1');
 
-    consumer.on<{ topicId: string; channelType: string }>('topic.approved', async (event) => {
+    consumer.on('topic.approved', async (event) => {
       const { topicId, channelType } = event.payload;
       await scriptService.generateForTopic(topicId, channelType);
     });
 
-    consumer.on<{ scriptId: string }>('analytics.hook_weak', async (event) => {
+    consumer.on('analytics.hook_weak', async (event) => {
       // Flag the script for hook revision
       await scriptService.flagHook(event.payload.scriptId);
     });
@@ -67,7 +67,13 @@ describe('event bus README examples', () => {
       estimatedCPM: 32,
       hookIdeas: ['Fear of missing out', 'I lost $50k doing this'],
     });
-    await publisher.publish('analytics.hook_weak', { scriptId: 'script-9' });
+    await publisher.publish('analytics.hook_weak', {
+      scriptId: 'script-9',
+      topicId: '123',
+      retentionRate: 0.31,
+      threshold: 0.5,
+      hookWindowSeconds: 3,
+    });
 
     await waitFor(() => generated.length === 1 && flagged.length === 1, { message: 'both handlers to run' });
     expect(generated).toEqual([['123', 'INTELLECTUAL']]);

@@ -16,6 +16,7 @@ import {
   TopicRejectedPayload,
   VoiceGeneratedPayload,
 } from './payloads/index.js';
+import { EventsError } from '../errors/index.js';
 import { flattenValidationErrors } from './validation-errors.js';
 import type { PayloadFieldError } from './validation-errors.js';
 
@@ -43,7 +44,7 @@ export type PayloadValidationResult<P> =
   | { readonly ok: false; readonly errors: PayloadFieldError[] };
 
 /** Error thrown by `EventRegistry.register` for an invalid or duplicate definition. */
-export class EventRegistryError extends Error {
+export class EventRegistryError extends EventsError {
   override readonly name = 'EventRegistryError';
 }
 

@@ -22,3 +22,6 @@ export {
 export type { EventDefinition, PayloadFieldError, PayloadValidationResult } from './catalog-registry.js';
 export { listPayloadFields, renderCatalogTable } from './catalog-table.js';
 export type { PayloadField } from './catalog-table.js';
+export * from './catalog-errors.js';
+export * from './event-schemas.js';
+export * from './upcaster.js';

@@ -16,6 +16,8 @@ const MAX_REMEMBERED_DELAYS = 10_000;
 /** What the engine needs from the side that owns the handlers. */
 export interface DispatchTarget {
   readonly dispatch: Dispatcher;
+  /** Tells whether this side has a handler for a type; other types are acknowledged unchecked. */
+  readonly handles: (type: string) => boolean;
   /** Returns a handler-level retry policy for a type, merged over the consumer's policies. */
   readonly retryPolicyFor?: (type: string) => RetryPolicy | undefined;
 }
@@ -60,13 +62,30 @@ export class EntryProcessor {
       return;
     }
 
+    const bytes = payloadBytes(fields);
+    if (bytes > this.options.schemas.maxEventBytes) {
+      const error = `payload is ${bytes} bytes, over the limit of ${this.options.schemas.maxEventBytes} bytes (maxEventBytes)`;
+      await this.deadLetter({ entryId, fields, attempts: deliveryCount, reason: 'too-large', error }, undefined);
+      return;
+    }
+
     const decoded = decodeEntry(fields);
     if (!decoded.ok) {
       await this.deadLetter({ entryId, fields, attempts: deliveryCount, reason: 'malformed', error: decoded.message }, undefined);
       return;
     }
+    if (!this.target.handles(decoded.envelope.type)) {
+      this.stats.skipped += 1;
+      await this.ack(entryId, `event ${decoded.envelope.id} of type "${decoded.envelope.type}" without a handler`);
+      return;
+    }
 
-    const { envelope } = decoded;
+    const checked = this.options.schemas.checkForConsume(decoded.envelope);
+    if (!checked.ok && checked.kind !== 'newer-version') {
+      await this.deadLetter({ entryId, fields, attempts: deliveryCount, reason: checked.kind, error: checked.message }, decoded.envelope);
+      return;
+    }
+    const envelope = checked.ok ? checked.envelope : decoded.envelope;
     const policy = this.policyFor(envelope.type);
     if (deliveryCount > policy.maxAttempts && !this.deferred.delete(entryId)) {
       // Reached when earlier attempts never reported back, for example a handler that crashed the process.
@@ -83,6 +102,9 @@ export class EntryProcessor {
       deliveryCount,
     };
     try {
+      if (!checked.ok) {
+        throw new Error(checked.message);
+      }
       const outcome = await this.target.dispatch(envelope, delivery);
       if (outcome === 'no-handler') {
         this.stats.skipped += 1;
@@ -181,4 +203,14 @@ export class EntryProcessor {
 function retryAfterOf(error: unknown): number | undefined {
   const value = typeof error === 'object' && error !== null ? (error as { retryAfterMs?: unknown }).retryAfterMs : undefined;
   return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined;
+}
+
+/** Size of the `payload` field in bytes; the limit applies to the payload, as on publish. */
+function payloadBytes(fields: readonly string[]): number {
+  for (let index = 0; index + 1 < fields.length; index += 2) {
+    if (fields[index] === 'payload') {
+      return Buffer.byteLength(fields[index + 1]!);
+    }
+  }
+  return 0;
 }

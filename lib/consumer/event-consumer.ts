@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { EventsError } from '../errors/index.js';
 import { resolveConsumerOptions, resolveRetryPolicy, type ConsumerOptions, type RetryPolicy } from '../options/index.js';
 import type { ConsumerStats } from './consumer-stats.js';
+import type { EventCatalog, EventSchemas } from '../catalog/index.js';
 import { validateName } from '../options/validate.js';
 import { HandlerRegistry, type EventHandler } from './handler-registry.js';
 import { StreamConsumer, type ConsumerState } from './stream-consumer.js';
@@ -16,10 +17,11 @@ export interface HandlerOptions {
  * Reads the stream as one consumer of a consumer group and runs the handlers registered with
  * `on()`. Every group receives every event; consumers of one group share its events.
  */
-export class EventConsumer {
+export class EventConsumer<TCatalog extends object = EventCatalog> {
   private readonly logger = new Logger(EventConsumer.name);
   private readonly registry = new HandlerRegistry();
   private readonly engine: StreamConsumer;
+  private readonly schemas: EventSchemas;
 
   /**
    * @param group consumer group, one per service, such as `script-engine-group`
@@ -28,11 +30,13 @@ export class EventConsumer {
    */
   constructor(group: string, consumer: string, options: ConsumerOptions = {}) {
     const resolved = resolveConsumerOptions(group, consumer, options);
+    this.schemas = resolved.schemas;
     this.engine = new StreamConsumer(
       resolved,
       {
         dispatch: (envelope, delivery) => this.registry.dispatch(envelope, delivery),
         retryPolicyFor: (type) => this.registry.retryPolicyFor(type),
+        handles: (type) => this.registry.has(type),
       },
       this.logger,
     );
@@ -52,8 +56,9 @@ export class EventConsumer {
    * Registers a handler for one event type; several handlers of one type all run. `options.retry`
    * overrides the retry policy for the type; with several overrides, the most attempts win.
    */
-  on<TPayload = unknown>(type: string, handler: EventHandler<TPayload>, options: HandlerOptions = {}): this {
+  on<T extends keyof TCatalog & string>(type: T, handler: EventHandler<TCatalog[T]>, options: HandlerOptions = {}): this {
     validateName('type', type);
+    this.schemas.assertKnownType(type);
     if (typeof handler !== 'function') {
       throw new EventsError(`Handler for "${type}" must be a function.`);
     }

@@ -37,6 +37,10 @@ export class HandlerRegistry {
     return this.retryPolicies.get(type);
   }
 
+  has(type: string): boolean {
+    return this.handlers.has(type);
+  }
+
   types(): string[] {
     return [...this.handlers.keys()];
   }

@@ -1,7 +1,7 @@
 import type { LoggerService } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { errorMessage, RateLimitedLogger } from '../logging/index.js';
-import { retryDelayMs, type ResolvedConsumerOptions } from '../options/index.js';
+import type { ResolvedConsumerOptions } from '../options/index.js';
 import type { ConsumerStats } from './consumer-stats.js';
 import { isMissingGroupError } from './consumer-group.js';
 import type { StreamEntry } from './stream-reply.js';
@@ -59,8 +59,10 @@ export class PendingClaimer {
     private readonly commands: Redis,
     private readonly logger: LoggerService,
     private readonly stats: ConsumerStats,
-    /** Entry ids whose handlers run now. */
-    private readonly activeIds: () => string[],
+    /** Tells whether an entry is delivered to this consumer and not finished. */
+    private readonly isHeld: (id: string) => boolean,
+    /** Entries delivered to this consumer and not finished. */
+    private readonly heldIds: () => string[],
     /** Retry delays chosen when this consumer's handlers failed, by entry id. */
     private readonly retryDelays: Map<string, number>,
     /** Hands a claimed entry to the handler pool. */
@@ -110,12 +112,11 @@ export class PendingClaimer {
 
   /** Resets the idle time of entries whose handlers still run, so other consumers do not claim them. */
   private async refreshActive(): Promise<void> {
-    const ids = this.activeIds();
-    if (ids.length === 0) {
-      return;
-    }
+    const ids = this.heldIds();
     const { stream, group, consumer } = this.options;
-    await this.commands.xclaim(stream, group, consumer, 0, ...ids, 'JUSTID');
+    for (let start = 0; start < ids.length; start += PAGE_SIZE) {
+      await this.commands.xclaim(stream, group, consumer, 0, ...ids.slice(start, start + PAGE_SIZE), 'JUSTID');
+    }
   }
 
   private async claimDue(): Promise<void> {
@@ -139,18 +140,18 @@ export class PendingClaimer {
   }
 
   private async claimRows(rows: PendingRow[]): Promise<void> {
-    const { stream, group, consumer, claimIdleMs, retry } = this.options;
-    const active = new Set(this.activeIds());
+    const { stream, group, consumer, claimIdleMs } = this.options;
     for (const row of rows) {
       if (this.stopped) {
         return;
       }
-      if (active.has(row.id)) {
+      if (this.isHeld(row.id)) {
         continue;
       }
-      const own = row.consumer === consumer;
-      // After a restart the chosen delay is gone, so it is derived again from the delivery count.
-      const requiredIdle = own ? (this.retryDelays.get(row.id) ?? retryDelayMs(retry, row.deliveries)) : claimIdleMs;
+      // This consumer's own entries are retried after the delay chosen when they failed. One
+      // without a remembered delay (left from an earlier run under this name) counts as orphaned.
+      const retryDelay = row.consumer === consumer ? this.retryDelays.get(row.id) : undefined;
+      const requiredIdle = retryDelay ?? claimIdleMs;
       if (row.idleMs < requiredIdle) {
         continue;
       }
@@ -163,7 +164,7 @@ export class PendingClaimer {
         continue;
       }
       this.stats.claimed += 1;
-      if (!own) {
+      if (row.consumer !== consumer) {
         this.logger.warn(`Claimed entry ${row.id} from consumer "${row.consumer}", idle for ${row.idleMs} ms (attempt ${row.deliveries + 1})`);
       }
       await this.submit(claimed[0]!, row.deliveries + 1);

@@ -41,14 +41,16 @@ export class StreamConsumer {
   private readonly pool: HandlerPool;
   private readonly counters: ConsumerStats = emptyStats();
   private readonly retryDelays = new Map<string, number>();
+  /** Entries delivered to this consumer and not finished, including those waiting for a slot. */
+  private readonly held = new Set<string>();
   private processor: EntryProcessor | undefined;
   private claimer: PendingClaimer | undefined;
   private loop: Promise<void> | undefined;
   private starting: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
   private wakeUp: (() => void) | undefined;
-  /** Newest entry id this consumer has read; a lost group is recreated from here. */
-  private resumeFrom = '0';
+  /** Newest entry this consumer has read, with its fields; a lost group is recreated from here. */
+  private resumeFrom: StreamEntry = ['0', null];
 
   constructor(
     private readonly options: ResolvedConsumerOptions,
@@ -112,7 +114,7 @@ export class StreamConsumer {
       if (created) {
         this.logger.log(`Created consumer group "${group}" on stream "${stream}" starting at "${this.options.startFrom}"`);
       }
-      this.resumeFrom = (await lastDeliveredId(this.commands.client, stream, group)) ?? '0';
+      this.resumeFrom = [(await lastDeliveredId(this.commands.client, stream, group)) ?? '0', null];
     } catch (error) {
       await this.closeConnections();
       this.state = 'stopped';
@@ -130,9 +132,10 @@ export class StreamConsumer {
       this.commands.client,
       this.logger,
       this.counters,
-      () => this.pool.ids(),
+      (id) => this.held.has(id),
+      () => [...this.held],
       this.retryDelays,
-      (entry, deliveryCount) => this.submit(entry, deliveryCount),
+      (entry, deliveryCount) => this.submitAll([entry], () => deliveryCount),
     );
     this.loop = this.run();
     this.claimer.start();
@@ -165,7 +168,7 @@ export class StreamConsumer {
       }
 
       if (cursor === NEW_ENTRIES) {
-        this.resumeFrom = entries.at(-1)?.[0] ?? this.resumeFrom;
+        this.resumeFrom = entries.at(-1) ?? this.resumeFrom;
         await this.submitAll(entries, () => 1);
         continue;
       }
@@ -193,17 +196,18 @@ export class StreamConsumer {
    * were delivered to this consumer, and leaving them would delay them by `claimIdleMs`.
    */
   private async submitAll(entries: StreamEntry[], deliveryCount: (entryId: string) => number): Promise<void> {
-    for (const entry of entries) {
-      await this.submit(entry, deliveryCount(entry[0]));
-    }
-  }
-
-  private submit(entry: StreamEntry, deliveryCount: number): Promise<void> {
-    if (this.pool.has(entry[0])) {
-      return Promise.resolve();
+    const fresh = entries.filter(([entryId]) => !this.held.has(entryId));
+    // Held before any waits for a slot, so the claimer neither re-runs nor lets others take them.
+    for (const [entryId] of fresh) {
+      this.held.add(entryId);
     }
     const processor = this.processor!;
-    return this.pool.submit(entry[0], processor.orderingKeyOf(entry), () => processor.process(entry, deliveryCount));
+    for (const entry of fresh) {
+      const [entryId] = entry;
+      await this.pool.submit(processor.orderingKeyOf(entry), () =>
+        processor.process(entry, deliveryCount(entryId)).finally(() => this.held.delete(entryId)),
+      );
+    }
   }
 
   /** Reads Redis's delivery counts for re-read pending entries, which XREADGROUP does not return. */
@@ -222,12 +226,15 @@ export class StreamConsumer {
     const { stream, group } = this.options;
     if (isMissingGroupError(error)) {
       // Recreating at the last entry read, not at the configured start, delivers the events
-      // published since the loss (their ids are newer) without replaying what was handled.
+      // published since the loss without replaying what was handled.
       this.logger.warn(
-        `Consumer group "${group}" or stream "${stream}" disappeared (flushed, deleted or evicted); creating it again from entry ${this.resumeFrom}`,
+        `Consumer group "${group}" or stream "${stream}" disappeared (flushed, deleted or evicted); creating it again`,
       );
       try {
-        await ensureConsumerGroup(this.commands!.client, stream, group, this.resumeFrom);
+        // When the stream itself was lost, a new one numbers entries from the current time again,
+        // possibly at or below resumeFrom, so the group then starts at its beginning.
+        const streamSurvived = await this.stillHolds(this.resumeFrom);
+        await ensureConsumerGroup(this.commands!.client, stream, group, streamSurvived ? this.resumeFrom[0] : '0');
       } catch (createError) {
         this.limited.error('read', `Failed to create consumer group "${group}" again: ${errorMessage(createError)}`);
       }
@@ -240,6 +247,18 @@ export class StreamConsumer {
     }
     const delay = Math.min(EVENT_BUS_DEFAULTS.errorBackoffMaxMs, EVENT_BUS_DEFAULTS.errorBackoffMinMs * 2 ** Math.min(failures - 1, 10));
     await this.sleep(delay);
+  }
+
+  /** Tells whether the stream still contains this very entry: same id and same fields. */
+  private async stillHolds([entryId, fields]: StreamEntry): Promise<boolean> {
+    if (entryId === '0') {
+      return false;
+    }
+    const [found] = (await this.commands!.client.xrange(this.options.stream, entryId, entryId)) as StreamEntry[];
+    if (!found) {
+      return false;
+    }
+    return fields === null || JSON.stringify(found[1]) === JSON.stringify(fields);
   }
 
   private sleep(ms: number): Promise<void> {

@@ -5,7 +5,7 @@ import { validateName } from '../options/validate.js';
 import type { RedisStreamsTransportOptions } from '../nest/index.js';
 
 /** Options of `EventsModule.forRoot()`, or what the `forRootAsync()` factory returns. */
-export interface EventsModuleOptions extends ConsumerOptions, Pick<PublisherOptions, 'maxLength'> {
+export interface EventsModuleOptions extends ConsumerOptions, Pick<PublisherOptions, 'maxLength' | 'publishTimeoutMs' | 'maxWaitingPublishes'> {
   /** Name of this service, such as `script-engine`: the source of its events and the base of its group name. */
   service: string;
   /** Consumer group. Default: `<service>-group`. */
@@ -16,6 +16,9 @@ export interface EventsModuleOptions extends ConsumerOptions, Pick<PublisherOpti
    */
   consumer?: string;
 }
+
+/** Module options that the publisher takes; the transport takes the rest. */
+const PUBLISHER_KEYS = ['redis', 'stream', 'maxLength', 'publishTimeoutMs', 'maxWaitingPublishes', 'registry', 'strict', 'maxEventBytes'] as const;
 
 /** Module options split into what the publisher and the transport take. */
 export interface ResolvedEventsModuleOptions {
@@ -30,13 +33,12 @@ export function resolveEventsModuleOptions(options: EventsModuleOptions): Resolv
     throw new InvalidOptionError('EventsModule options', options, 'an object with at least { service }');
   }
   const service = validateName('service', options.service);
-  const { group, consumer, maxLength, service: _service, ...consumerOptions } = options;
-  const publisher: PublisherOptions = { ...(maxLength === undefined ? {} : { maxLength }) };
-  if (options.redis !== undefined) {
-    publisher.redis = options.redis;
-  }
-  if (options.stream !== undefined) {
-    publisher.stream = options.stream;
+  const { group, consumer, maxLength, publishTimeoutMs, maxWaitingPublishes, service: _service, ...consumerOptions } = options;
+  const publisher: PublisherOptions = {};
+  for (const key of PUBLISHER_KEYS) {
+    if (options[key] !== undefined) {
+      Object.assign(publisher, { [key]: options[key] });
+    }
   }
   return {
     service,

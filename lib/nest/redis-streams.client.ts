@@ -4,29 +4,43 @@ import type { Observable } from 'rxjs';
 import { UnsupportedOperationError } from '../errors/index.js';
 import type { PublisherOptions } from '../options/index.js';
 import { EventPublisher, type PublishResult } from '../publisher/index.js';
+import type { EventCatalog, PayloadInput } from '../catalog/index.js';
 
 /** Options of `RedisStreamsClient`: an existing publisher, or what to build one from. */
-export type RedisStreamsClientOptions = { publisher: EventPublisher } | ({ source: string } & PublisherOptions);
+export type RedisStreamsClientOptions<TCatalog extends object = EventCatalog> =
+  | { publisher: EventPublisher<TCatalog> }
+  | ({ source: string } & PublisherOptions);
 
 /**
  * A Nest `ClientProxy` whose `emit()` publishes an event to the stream. Request-response
  * (`send()`) is not supported: the bus is for events.
  */
-export class RedisStreamsClient extends ClientProxy {
+export class RedisStreamsClient<TCatalog extends object = EventCatalog> extends ClientProxy {
   private readonly logger = new Logger(RedisStreamsClient.name);
-  private readonly publisher: EventPublisher;
+  private readonly publisher: EventPublisher<TCatalog>;
   private readonly ownsPublisher: boolean;
 
-  constructor(options: RedisStreamsClientOptions) {
+  constructor(options: RedisStreamsClientOptions<TCatalog>) {
     super();
     if ('publisher' in options) {
       this.publisher = options.publisher;
       this.ownsPublisher = false;
     } else {
       const { source, ...publisherOptions } = options;
-      this.publisher = new EventPublisher(source, publisherOptions);
+      this.publisher = new EventPublisher<TCatalog>(source, publisherOptions);
       this.ownsPublisher = true;
     }
+  }
+
+  /**
+   * Publishes an event; the Observable completes once Redis stored it. The type name and the
+   * payload are checked against the catalog by the compiler and again at run time.
+   */
+  override emit<TResult = PublishResult, T extends keyof TCatalog & string = keyof TCatalog & string>(
+    pattern: T,
+    data: PayloadInput<TCatalog[T]>,
+  ): Observable<TResult> {
+    return super.emit<TResult>(pattern, data);
   }
 
   /** The publisher connects on its own; nothing to wait for. */
@@ -61,7 +75,8 @@ export class RedisStreamsClient extends ClientProxy {
   protected async dispatchEvent<T = PublishResult>(packet: ReadPacket): Promise<T> {
     const type = typeof packet.pattern === 'string' ? packet.pattern : this.normalizePattern(packet.pattern);
     try {
-      return (await this.publisher.publish(type, packet.data)) as T;
+      // emit() typed the pattern and data; publish() validates both again at run time.
+      return (await this.publisher.publish(type as keyof TCatalog & string, packet.data as PayloadInput<TCatalog[keyof TCatalog & string]>)) as T;
     } catch (error) {
       this.logger.error(`emit("${type}") failed: ${error instanceof Error ? error.message : String(error)}`);
       throw error;

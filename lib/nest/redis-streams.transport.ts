@@ -5,6 +5,7 @@ import { StreamConsumer, type ConsumerState, type ConsumerStats, type Delivery, 
 import type { EventEnvelope } from '../envelope/index.js';
 import { errorMessage } from '../logging/index.js';
 import { resolveConsumerOptions, resolveRetryPolicy, type ConsumerOptions, type RetryPolicy } from '../options/index.js';
+import type { EventSchemas } from '../catalog/index.js';
 import { isNestPlaceholderError } from './event-errors.filter.js';
 import { RedisStreamsContext } from './redis-streams.context.js';
 
@@ -29,13 +30,15 @@ export class RedisStreamsTransport extends Server<Record<string, Function>, Cons
   protected override readonly logger = new Logger(RedisStreamsTransport.name);
   private readonly engine: StreamConsumer;
   private placeholderHintLogged = false;
+  private readonly schemas: EventSchemas;
 
   constructor(options: RedisStreamsTransportOptions) {
     super();
     const resolved = resolveConsumerOptions(options?.group, options?.consumer, options);
+    this.schemas = resolved.schemas;
     this.engine = new StreamConsumer(
       resolved,
-      { dispatch: (envelope, delivery) => this.dispatch(envelope, delivery), retryPolicyFor: (type) => this.retryPolicyFor(type) },
+      { dispatch: (envelope, delivery) => this.dispatch(envelope, delivery), retryPolicyFor: (type) => this.retryPolicyFor(type), handles: (type) => this.getHandlerByPattern(type) !== null },
       this.logger,
     );
   }
@@ -44,8 +47,10 @@ export class RedisStreamsTransport extends Server<Record<string, Function>, Cons
   listen(callback: (error?: unknown) => void): void {
     for (const pattern of this.getHandlers().keys()) {
       try {
+        this.schemas.assertKnownType(pattern);
         resolveRetryPolicy(`retry of the "${pattern}" handler`, this.retryPolicyFor(pattern));
       } catch (error) {
+        this.logger.error(errorMessage(error));
         callback(error);
         return;
       }

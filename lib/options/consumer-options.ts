@@ -5,6 +5,8 @@ import { isStreamEntryId, validateInteger, validateName } from './validate.js';
 import { validateRedisConnection } from './redis-option.js';
 import { resolveRetryPolicy, type ResolvedRetryPolicy, type RetryPolicy } from './retry-policy.js';
 import type { EventEnvelope } from '../envelope/index.js';
+import { EventSchemas, type CatalogOptions } from '../catalog/event-schemas.js';
+import type { Upcaster } from '../catalog/upcaster.js';
 
 /**
  * Where a consumer group that does not exist yet starts reading: `'new'` for events published
@@ -13,7 +15,9 @@ import type { EventEnvelope } from '../envelope/index.js';
 export type GroupStartPosition = 'new' | 'all' | (string & {});
 
 /** Options shared by `EventConsumer` and `RedisStreamsTransport`. */
-export interface ConsumerOptions {
+export interface ConsumerOptions extends CatalogOptions {
+  /** Upcasters that bring older payload versions to the catalog's current one before validation. */
+  upcasters?: readonly Upcaster[];
   /** Redis to read from. Default: `REDIS_URL`, else `redis://localhost:6379`. */
   redis?: RedisConnection;
   /** Stream key. Default: `ai-pipeline:events`. */
@@ -76,6 +80,7 @@ export interface ResolvedConsumerOptions {
   readonly claimIntervalMs: number;
   readonly consumerIdleTimeoutMs: number;
   readonly orderingKey: ((event: EventEnvelope) => string | undefined) | undefined;
+  readonly schemas: EventSchemas;
 }
 
 /** Validates consumer options and merges them with the defaults; throws `InvalidOptionError`. */
@@ -111,6 +116,7 @@ export function resolveConsumerOptions(group: unknown, consumer: unknown, option
       OPTION_LIMITS.consumerIdleTimeoutMs,
     ),
     orderingKey: options.orderingKey,
+    schemas: new EventSchemas(options, options.upcasters ?? []),
   };
 }
 

@@ -1,10 +1,11 @@
+import type { CatalogOptions } from '../catalog/event-schemas.js';
 import type { RedisConnection } from '../redis/index.js';
 import { EVENT_BUS_DEFAULTS, OPTION_LIMITS } from './defaults.js';
 import { validateInteger, validateName } from './validate.js';
 import { validateRedisConnection } from './redis-option.js';
 
 /** Options of `EventPublisher`. */
-export interface PublisherOptions {
+export interface PublisherOptions extends CatalogOptions {
   /** Redis to write to. Default: `REDIS_URL`, else `redis://localhost:6379`. */
   redis?: RedisConnection;
   /** Stream key. Default: `ai-pipeline:events`. */

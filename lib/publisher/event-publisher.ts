@@ -13,18 +13,20 @@ import {
   type OpenedConnection,
 } from '../redis/index.js';
 import type { PublishResult } from './publish-result.js';
+import { EventSchemas, EventTooLargeError, type EventCatalog, type PayloadInput } from '../catalog/index.js';
 
 /**
  * Appends events to the stream. One publisher per service is enough: it shares one connection
  * and is safe to call concurrently.
  */
-export class EventPublisher {
+export class EventPublisher<TCatalog extends object = EventCatalog> {
   private readonly logger = new Logger(EventPublisher.name);
   private readonly options: ResolvedPublisherOptions;
   private readonly connection: OpenedConnection;
   private readonly stopLogging: () => void;
   private closing: Promise<void> | undefined;
   private waiting = 0;
+  private readonly schemas: EventSchemas;
 
   /**
    * @param source name of the publishing service, stored in every event's `source` field
@@ -32,12 +34,14 @@ export class EventPublisher {
    */
   constructor(source: string, options: PublisherOptions = {}) {
     this.options = resolvePublisherOptions(source, options);
+    this.schemas = new EventSchemas(options);
     const redis = resolveRedisConnection(this.options.redis);
-    // Without an offline queue nothing is sent behind the caller's back after publish() gave up;
-    // publish() waits for the connection itself, bounded by publishTimeoutMs.
+    // Without an offline queue and without resending after a reconnect, nothing is sent behind
+    // the caller's back: publish() waits for the connection itself, bounded by publishTimeoutMs,
+    // and an XADD whose reply was lost is reported, not silently written twice.
     this.connection = openRedisConnection(
       redis,
-      { enableOfflineQueue: false, commandTimeout: this.options.publishTimeoutMs },
+      { enableOfflineQueue: false, autoResendUnfulfilledCommands: false, commandTimeout: this.options.publishTimeoutMs },
       { dedicated: false },
     );
     this.stopLogging = this.connection.owned
@@ -56,16 +60,24 @@ export class EventPublisher {
   }
 
   /**
-   * Appends one event and resolves once Redis stored it. Rejects with `PublishError` when the
-   * payload cannot be serialized or Redis rejects the write; nothing is written in that case.
+   * Validates the payload against the catalog, appends one event, and resolves once Redis stored
+   * it. Rejects with `UnknownEventTypeError`, `InvalidPayloadError` or `EventTooLargeError`
+   * before writing anything, and with `PublishError` when Redis cannot be reached in time or
+   * rejects the write.
    */
-  async publish<TPayload>(type: string, payload: TPayload, lineage: EventLineage = {}): Promise<PublishResult> {
+  async publish<T extends keyof TCatalog & string>(type: T, payload: PayloadInput<TCatalog[T]>, lineage: EventLineage = {}): Promise<PublishResult> {
     if (this.closing) {
       throw new EventsError(`Cannot publish "${type}": publisher "${this.options.source}" is closed.`);
     }
     validateName('type', type);
-    const envelope = createEnvelope({ type, source: this.options.source, payload, ...lineage });
-    const fields = encodeEnvelope(envelope, this.serializePayload(envelope));
+    const checked = this.schemas.checkForPublish(type, payload);
+    const envelope = createEnvelope({ type, source: this.options.source, payload: checked, schemaVersion: this.schemas.versionOf(type), ...lineage });
+    const serialized = this.serializePayload(envelope);
+    const bytes = Buffer.byteLength(serialized);
+    if (bytes > this.schemas.maxEventBytes) {
+      throw new EventTooLargeError(type, bytes, this.schemas.maxEventBytes);
+    }
+    const fields = encodeEnvelope(envelope, serialized);
     const trim = this.options.maxLength === undefined ? [] : ['MAXLEN', '~', String(this.options.maxLength)];
 
     const deadline = Date.now() + this.options.publishTimeoutMs;

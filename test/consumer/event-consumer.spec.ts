@@ -3,17 +3,18 @@ import { EventConsumer, EventPublisher, InvalidOptionError, type EventEnvelope }
 import { captureLogs } from '../support/capture-logs.js';
 import { inspectorClient, pendingCount } from '../support/stream-helpers.js';
 import { uniqueKey, waitFor } from '../support/wait-for.js';
+import type { AdHocEvents } from '../support/ad-hoc-events.js';
 
 describe('EventConsumer', () => {
   let stream: string;
   let redis: Redis;
-  let publisher: EventPublisher;
+  let publisher: EventPublisher<AdHocEvents>;
   let logs: ReturnType<typeof captureLogs>;
-  const consumers: EventConsumer[] = [];
+  const consumers: EventConsumer<AdHocEvents>[] = [];
 
   // Retries wait a minute here, so a failed event stays pending for the whole test.
-  function consumer(group: string, name: string, options: { blockMs?: number; concurrency?: number } = {}): EventConsumer {
-    const created = new EventConsumer(group, name, { stream, blockMs: 200, retry: { initialDelayMs: 60_000, maxDelayMs: 60_000 }, ...options });
+  function consumer(group: string, name: string, options: { blockMs?: number; concurrency?: number } = {}): EventConsumer<AdHocEvents> {
+    const created = new EventConsumer<AdHocEvents>(group, name, { strict: false, stream, blockMs: 200, retry: { initialDelayMs: 60_000, maxDelayMs: 60_000 }, ...options });
     consumers.push(created);
     return created;
   }
@@ -29,7 +30,7 @@ describe('EventConsumer', () => {
   beforeEach(() => {
     logs = captureLogs();
     stream = uniqueKey('consumer');
-    publisher = new EventPublisher('test-source', { stream });
+    publisher = new EventPublisher<AdHocEvents>('test-source', { strict: false, stream });
   });
 
   afterEach(async () => {
@@ -84,7 +85,7 @@ describe('EventConsumer', () => {
   it('leaves a failed event pending while later events flow', async () => {
     const group = `${stream}:failing`;
     const handled: number[] = [];
-    const subject = consumer(group, 'only').on<{ index: number }>('step.done', (event) => {
+    const subject = consumer(group, 'only').on('step.done', (event) => {
       if (event.payload.index === 0) {
         throw new Error('step 0 cannot be processed');
       }
@@ -167,7 +168,7 @@ describe('EventConsumer', () => {
 
     fail = false;
     const deliveryCounts: number[] = [];
-    const after = consumer(group, 'replica-1').on<{ index: number }>('task.created', (event, delivery) => {
+    const after = consumer(group, 'replica-1').on('task.created', (event, delivery) => {
       deliveryCounts.push(delivery.deliveryCount);
       handler(event);
     });
@@ -183,7 +184,7 @@ describe('EventConsumer', () => {
   it('creates the group again when the stream is deleted', async () => {
     const group = `${stream}:recreate`;
     const handled: number[] = [];
-    const subject = consumer(group, 'only').on<{ index: number }>('thing.happened', (event) => {
+    const subject = consumer(group, 'only').on('thing.happened', (event) => {
       handled.push(event.payload.index);
     });
     await subject.start();
@@ -218,7 +219,7 @@ describe('EventConsumer', () => {
   it('acks while a long blocking read is open', async () => {
     const group = `${stream}:acks`;
     const handled: number[] = [];
-    const subject = consumer(group, 'only', { blockMs: 60_000 }).on<{ index: number }>('ack.checked', (event) => {
+    const subject = consumer(group, 'only', { blockMs: 60_000 }).on('ack.checked', (event) => {
       handled.push(event.payload.index);
     });
     await subject.start();
@@ -256,12 +257,12 @@ describe('EventConsumer', () => {
   });
 
   it('rejects invalid options with the option name', () => {
-    expect(() => new EventConsumer('', 'c')).toThrow(InvalidOptionError);
-    expect(() => new EventConsumer('g', 'c', { batchSize: 0 })).toThrow('Invalid option "batchSize": expected an integer from 1 to 1000, got 0.');
-    expect(() => new EventConsumer('g', 'c', { blockMs: 1.5 })).toThrow('Invalid option "blockMs"');
-    expect(() => new EventConsumer('g', 'c', { startFrom: 'yesterday' })).toThrow('Invalid option "startFrom"');
-    expect(() => new EventConsumer('g', 'c', { redis: 'http://127.0.0.1:6379' })).toThrow('Invalid option "redis"');
-    expect(() => new EventConsumer('g', 'has space')).toThrow('Invalid option "consumer"');
+    expect(() => new EventConsumer<AdHocEvents>('', 'c')).toThrow(InvalidOptionError);
+    expect(() => new EventConsumer<AdHocEvents>('g', 'c', { strict: false, batchSize: 0 })).toThrow('Invalid option "batchSize": expected an integer from 1 to 1000, got 0.');
+    expect(() => new EventConsumer<AdHocEvents>('g', 'c', { strict: false, blockMs: 1.5 })).toThrow('Invalid option "blockMs"');
+    expect(() => new EventConsumer<AdHocEvents>('g', 'c', { strict: false, startFrom: 'yesterday' })).toThrow('Invalid option "startFrom"');
+    expect(() => new EventConsumer<AdHocEvents>('g', 'c', { strict: false, redis: 'http://127.0.0.1:6379' })).toThrow('Invalid option "redis"');
+    expect(() => new EventConsumer<AdHocEvents>('g', 'has space')).toThrow('Invalid option "consumer"');
   });
 
   it('rejects handlers added after start', async () => {

@@ -10,18 +10,19 @@ import {
 import { captureLogs } from '../support/capture-logs.js';
 import { inspectorClient, pendingCount } from '../support/stream-helpers.js';
 import { uniqueKey, waitFor } from '../support/wait-for.js';
+import type { AdHocEvents } from '../support/ad-hoc-events.js';
 
 describe('retries, dead letters and claims', () => {
   let stream: string;
   let deadLetterStream: string;
   let redis: Redis;
-  let publisher: EventPublisher;
+  let publisher: EventPublisher<AdHocEvents>;
   let logs: ReturnType<typeof captureLogs>;
-  const consumers: EventConsumer[] = [];
+  const consumers: EventConsumer<AdHocEvents>[] = [];
 
   // Short delays and a fast claimer keep each case under a few seconds.
-  function consumer(group: string, name: string, options: ConsumerOptions = {}): EventConsumer {
-    const created = new EventConsumer(group, name, {
+  function consumer(group: string, name: string, options: ConsumerOptions = {}): EventConsumer<AdHocEvents> {
+    const created = new EventConsumer<AdHocEvents>(group, name, { strict: false,
       stream,
       blockMs: 100,
       claimIntervalMs: 20,
@@ -49,7 +50,7 @@ describe('retries, dead letters and claims', () => {
     logs = captureLogs();
     stream = uniqueKey('retries');
     deadLetterStream = `${stream}:dead-letter`;
-    publisher = new EventPublisher('test-source', { stream });
+    publisher = new EventPublisher<AdHocEvents>('test-source', { strict: false, stream });
   });
 
   afterEach(async () => {
@@ -140,13 +141,13 @@ describe('retries, dead letters and claims', () => {
   it('dead-letters malformed entries without calling handlers', async () => {
     const group = `${stream}:g`;
     const handled: unknown[] = [];
-    const subject = consumer(group, 'c1').on('topic.approved', (event) => {
+    const subject = consumer(group, 'c1').on('topic.accepted', (event) => {
       handled.push(event.payload);
     });
     await subject.start();
-    await redis.xadd(stream, '*', 'type', 'topic.approved', 'id', 'e-1', 'source', 's', 'occurredAt', '2026-01-01T00:00:00Z', 'payload', '{not json');
-    await redis.xadd(stream, '*', 'type', 'topic.approved', 'payload', '{}');
-    await publisher.publish('topic.approved', { valid: true });
+    await redis.xadd(stream, '*', 'type', 'topic.accepted', 'id', 'e-1', 'source', 's', 'occurredAt', '2026-01-01T00:00:00Z', 'payload', '{not json');
+    await redis.xadd(stream, '*', 'type', 'topic.accepted', 'payload', '{}');
+    await publisher.publish('topic.accepted', { valid: true });
 
     await waitFor(async () => (await redis.xlen(deadLetterStream)) === 2, { message: 'two dead letters' });
     await waitFor(() => handled.length === 1, { message: 'the valid event' });
@@ -154,7 +155,7 @@ describe('retries, dead letters and claims', () => {
     expect(letters.map((letter) => letter.reason)).toEqual(['malformed', 'malformed']);
     expect(letters[0]!.error).toContain('not valid JSON');
     expect(letters[1]!.error).toContain('no "id" field');
-    expect(letters[1]!.originalFields).toEqual(['type', 'topic.approved', 'payload', '{}']);
+    expect(letters[1]!.originalFields).toEqual(['type', 'topic.accepted', 'payload', '{}']);
     expect(handled).toEqual([{ valid: true }]);
     await waitFor(async () => (await pendingCount(redis, stream, group)) === 0, { message: 'nothing pending' });
   });
@@ -296,7 +297,7 @@ describe('retries, dead letters and claims', () => {
       batchSize: 50,
       startFrom: 'all',
       orderingKey: (event: EventEnvelope) => (event.payload as { topicId: string }).topicId,
-    }).on<{ topicId: string; step: number }>('topic.step', async (event) => {
+    }).on('topic.step', async (event) => {
       running += 1;
       maxRunning = Math.max(maxRunning, running);
       await new Promise((resolve) => setTimeout(resolve, (event.payload.step * 7) % 5));

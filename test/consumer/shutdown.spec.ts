@@ -3,6 +3,7 @@ import { EventConsumer, EventPublisher } from '../../lib/index.js';
 import { captureLogs } from '../support/capture-logs.js';
 import { startRedisServer, type RedisServer } from '../support/redis-server.js';
 import { uniqueKey, waitFor } from '../support/wait-for.js';
+import type { AdHocEvents } from '../support/ad-hoc-events.js';
 
 describe('consumer shutdown', () => {
   let server: RedisServer;
@@ -26,7 +27,7 @@ describe('consumer shutdown', () => {
   });
 
   it('stops cleanly when Redis is already down', async () => {
-    const consumer = new EventConsumer('g', 'c', { redis: server.url, stream: uniqueKey('shutdown'), blockMs: 60_000 });
+    const consumer = new EventConsumer<AdHocEvents>('g', 'c', { strict: false, redis: server.url, stream: uniqueKey('shutdown'), blockMs: 60_000 });
     consumer.on('any.event', () => undefined);
     await consumer.start();
     await server.kill();
@@ -40,14 +41,14 @@ describe('consumer shutdown', () => {
 
   it('leaves unfinished events pending after shutdownTimeoutMs', async () => {
     const stream = uniqueKey('shutdown');
-    const consumer = new EventConsumer('g', 'c', { redis: server.url, stream, blockMs: 100, shutdownTimeoutMs: 200 });
+    const consumer = new EventConsumer<AdHocEvents>('g', 'c', { strict: false, redis: server.url, stream, blockMs: 100, shutdownTimeoutMs: 200 });
     let started = false;
     consumer.on('stuck.event', () => {
       started = true;
       return new Promise(() => undefined);
     });
     await consumer.start();
-    const publisher = new EventPublisher('svc', { redis: server.url, stream });
+    const publisher = new EventPublisher<AdHocEvents>('svc', { strict: false, redis: server.url, stream });
     await publisher.publish('stuck.event', {});
     await waitFor(() => started, { message: 'the handler to start' });
 

@@ -7,6 +7,7 @@ import { EVENTS_MODULE_OPTIONS, EventPublisher, EventsModule, InvalidOptionError
 import { captureLogs } from '../support/capture-logs.js';
 import { inspectorClient } from '../support/stream-helpers.js';
 import { uniqueKey, waitFor } from '../support/wait-for.js';
+import type { AdHocEvents } from '../support/ad-hoc-events.js';
 
 @Injectable()
 class Inbox {
@@ -17,7 +18,7 @@ class Inbox {
 class ScriptController {
   constructor(private readonly inbox: Inbox) {}
 
-  @EventPattern('topic.approved')
+  @EventPattern('topic.accepted')
   onTopic(@Payload() payload: unknown): void {
     this.inbox.topics.push(payload);
   }
@@ -44,13 +45,13 @@ describe('EventsModule', () => {
     class AppModule {}
 
     const app = await NestFactory.create(AppModule);
-    const transport = app.get(RedisStreamsTransport);
-    app.connectMicroservice<MicroserviceOptions>({ strategy: transport });
-    await app.startAllMicroservices();
-    await app.init();
     try {
-      const publisher = app.get(EventPublisher);
-      await publisher.publish('topic.approved', { topicId: 't-1' });
+      const transport = app.get(RedisStreamsTransport);
+      app.connectMicroservice<MicroserviceOptions>({ strategy: transport });
+      await app.startAllMicroservices();
+      await app.init();
+      const publisher = app.get(EventPublisher) as EventPublisher<AdHocEvents>;
+      await publisher.publish('topic.accepted', { topicId: 't-1' });
       await waitFor(() => app.get(Inbox).topics.length === 1, { message: 'the handler to receive the event' });
       return { publisher, transport, client: app.get(RedisStreamsClient), options: app.get(EVENTS_MODULE_OPTIONS) };
     } finally {
@@ -59,10 +60,10 @@ describe('EventsModule', () => {
   }
 
   it('wires publisher, client and transport with forRoot', async () => {
-    const { publisher, client } = await roundTrip([EventsModule.forRoot({ service: 'script-engine', stream, blockMs: 200 })]);
+    const { publisher, client } = await roundTrip([EventsModule.forRoot({ strict: false, service: 'script-engine', stream, blockMs: 200 })]);
     expect(publisher.source).toBe('script-engine');
     expect(publisher.stream).toBe(stream);
-    expect(client.unwrap<EventPublisher>()).toBe(publisher);
+    expect(client.unwrap<EventPublisher<AdHocEvents>>()).toBe(publisher);
     expect(logs.text()).toContain(`Consumer "script-engine-${hostname()}-${process.pid}" of group "script-engine-group"`);
   });
 
@@ -74,6 +75,7 @@ describe('EventsModule', () => {
         inject: [ConfigService],
         useFactory: (config: ConfigService) => ({
           service: 'voice-engine',
+          strict: false,
           stream: config.getOrThrow<string>('EVENTS_STREAM'),
           group: config.getOrThrow<string>('EVENTS_GROUP'),
           consumer: 'voice-1',
@@ -89,7 +91,7 @@ describe('EventsModule', () => {
     @Module({ controllers: [ScriptController], providers: [Inbox] })
     class FeatureModule {}
 
-    @Module({ imports: [EventsModule.forRoot({ service: 'media-engine', stream, isGlobal: true }), FeatureModule] })
+    @Module({ imports: [EventsModule.forRoot({ strict: false, service: 'media-engine', stream, isGlobal: true }), FeatureModule] })
     class AppModule {}
 
     const app = await NestFactory.createApplicationContext(AppModule);
@@ -101,7 +103,7 @@ describe('EventsModule', () => {
   });
 
   it('fails at bootstrap when the service name is missing', async () => {
-    @Module({ imports: [EventsModule.forRoot({ service: '' })] })
+    @Module({ imports: [EventsModule.forRoot({ strict: false, service: '' })] })
     class AppModule {}
 
     await expect(NestFactory.createApplicationContext(AppModule, { abortOnError: false })).rejects.toThrow(InvalidOptionError);

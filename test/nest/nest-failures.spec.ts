@@ -7,6 +7,7 @@ import { decodeDeadLetter, EventErrorsFilter, EventPublisher, NonRetryableEventE
 import { captureLogs } from '../support/capture-logs.js';
 import { inspectorClient } from '../support/stream-helpers.js';
 import { uniqueKey, waitFor } from '../support/wait-for.js';
+import type { AdHocEvents } from '../support/ad-hoc-events.js';
 
 const filterCalls: string[] = [];
 
@@ -56,7 +57,7 @@ describe('Nest handler failures', () => {
   let stream: string;
   let redis: Redis;
   let logs: ReturnType<typeof captureLogs>;
-  let publisher: EventPublisher;
+  let publisher: EventPublisher<AdHocEvents>;
   let close: () => Promise<void>;
 
   beforeAll(() => {
@@ -70,8 +71,8 @@ describe('Nest handler failures', () => {
   beforeEach(async () => {
     logs = captureLogs();
     stream = uniqueKey('nest-failures');
-    publisher = new EventPublisher('test', { stream });
-    const strategy = new RedisStreamsTransport({
+    publisher = new EventPublisher<AdHocEvents>('test', { strict: false, stream });
+    const strategy = new RedisStreamsTransport({ strict: false,
       group: `${stream}:g`,
       consumer: 'c1',
       stream,

@@ -7,6 +7,7 @@ import { EventPublisher, RedisStreamsClient, RedisStreamsContext, RedisStreamsTr
 import { captureLogs } from '../support/capture-logs.js';
 import { inspectorClient, pendingCount } from '../support/stream-helpers.js';
 import { uniqueKey, waitFor } from '../support/wait-for.js';
+import type { AdHocEvents } from '../support/ad-hoc-events.js';
 
 interface Received {
   handler: string;
@@ -51,12 +52,12 @@ class CountingInterceptor implements NestInterceptor {
 class PipelineController {
   constructor(private readonly recorder: Recorder) {}
 
-  @EventPattern<string>('topic.approved')
+  @EventPattern<string>('topic.accepted')
   onTopicApproved(@Payload() payload: unknown, @Ctx() context: RedisStreamsContext): void {
     this.recorder.record('first', payload, context);
   }
 
-  @EventPattern<string>('topic.approved')
+  @EventPattern<string>('topic.accepted')
   async onTopicApprovedAgain(@Payload() payload: unknown, @Ctx() context: RedisStreamsContext): Promise<void> {
     this.recorder.record('second', payload, context);
   }
@@ -122,10 +123,10 @@ describe('RedisStreamsTransport', () => {
 
   async function startMicroservice() {
     // Retries wait a minute, so a failed event stays pending for the whole test.
-    const strategy = new RedisStreamsTransport({ group, consumer: 'nest-1', stream, blockMs: 200, retry: { initialDelayMs: 60_000, maxDelayMs: 60_000 } });
+    const strategy = new RedisStreamsTransport({ strict: false, group, consumer: 'nest-1', stream, blockMs: 200, retry: { initialDelayMs: 60_000, maxDelayMs: 60_000 } });
     const app = await NestFactory.createMicroservice<MicroserviceOptions>(PipelineModule, { strategy });
     await app.listen();
-    const client = new RedisStreamsClient({ source: 'test-client', stream });
+    const client = new RedisStreamsClient<AdHocEvents>({ strict: false, source: 'test-client', stream });
     return { app, client, recorder: app.get(Recorder) };
   }
 
@@ -133,7 +134,7 @@ describe('RedisStreamsTransport', () => {
     const { app, client, recorder } = await startMicroservice();
     try {
       const payload = { topicId: '123', title: 'How to Invest in ETFs' };
-      await new Promise<void>((resolve, reject) => client.emit('topic.approved', payload).subscribe({ complete: resolve, error: reject }));
+      await new Promise<void>((resolve, reject) => client.emit('topic.accepted', payload).subscribe({ complete: resolve, error: reject }));
 
       await waitFor(() => recorder.received.length === 2, { message: 'both handlers to receive the event' });
       expect(recorder.received.map((entry) => entry.handler).sort()).toEqual(['first', 'second']);
@@ -155,8 +156,8 @@ describe('RedisStreamsTransport', () => {
   it.each(['error', 'rpc', 'rejection', 'observable'])('leaves the event pending when a handler fails with %s', async (kind) => {
     const { app, client, recorder } = await startMicroservice();
     try {
-      await client.unwrap<EventPublisher>().publish('topic.failing', { kind });
-      await client.unwrap<EventPublisher>().publish('intercepted.event', { after: kind });
+      await client.unwrap<EventPublisher<AdHocEvents>>().publish('topic.failing', { kind });
+      await client.unwrap<EventPublisher<AdHocEvents>>().publish('intercepted.event', { after: kind });
 
       await waitFor(() => recorder.received.some((entry) => entry.handler === 'intercepted'), { message: 'the later event' });
       expect(recorder.failures).toBe(1);
@@ -171,7 +172,7 @@ describe('RedisStreamsTransport', () => {
   it('acks an Observable result only once it completes', async () => {
     const { app, client, recorder } = await startMicroservice();
     try {
-      await client.unwrap<EventPublisher>().publish('late.completed', {});
+      await client.unwrap<EventPublisher<AdHocEvents>>().publish('late.completed', {});
       await waitFor(() => recorder.received.length === 1, { message: 'the handler to run' });
       expect(await pendingCount(redis, stream, group)).toBe(1);
 
@@ -187,7 +188,7 @@ describe('RedisStreamsTransport', () => {
     const { app, client, recorder } = await startMicroservice();
     const before = CountingInterceptor.calls;
     try {
-      await client.unwrap<EventPublisher>().publish('intercepted.event', { n: 1 });
+      await client.unwrap<EventPublisher<AdHocEvents>>().publish('intercepted.event', { n: 1 });
       await waitFor(() => recorder.received.length === 1, { message: 'the intercepted handler to run' });
       await waitFor(async () => (await pendingCount(redis, stream, group)) === 0, { message: 'the ack' });
       expect(CountingInterceptor.calls).toBe(before + 1);
@@ -199,12 +200,12 @@ describe('RedisStreamsTransport', () => {
 
   it('serves handlers in a hybrid application', async () => {
     const app = await NestFactory.create(PipelineModule, { bufferLogs: false });
-    app.connectMicroservice<MicroserviceOptions>({ strategy: new RedisStreamsTransport({ group, consumer: 'hybrid-1', stream, blockMs: 200 }) });
+    app.connectMicroservice<MicroserviceOptions>({ strategy: new RedisStreamsTransport({ strict: false, group, consumer: 'hybrid-1', stream, blockMs: 200 }) });
     await app.startAllMicroservices();
     await app.init();
-    const client = new RedisStreamsClient({ source: 'test-client', stream });
+    const client = new RedisStreamsClient<AdHocEvents>({ strict: false, source: 'test-client', stream });
     try {
-      await client.unwrap<EventPublisher>().publish('topic.approved', { topicId: 'h-1' });
+      await client.unwrap<EventPublisher<AdHocEvents>>().publish('topic.accepted', { topicId: 'h-1' });
       await waitFor(() => app.get(Recorder).received.length === 2, { message: 'the hybrid app to handle the event' });
     } finally {
       await client.close();
@@ -213,17 +214,17 @@ describe('RedisStreamsTransport', () => {
   });
 
   it('rejects send() at once and points to emit()', async () => {
-    const client = new RedisStreamsClient({ source: 'test-client', stream });
+    const client = new RedisStreamsClient<AdHocEvents>({ strict: false, source: 'test-client', stream });
     try {
-      expect(() => client.send('topic.approved', {})).toThrow(UnsupportedOperationError);
-      expect(() => client.send('topic.approved', {})).toThrow('use emit()');
+      expect(() => client.send('topic.accepted', {})).toThrow(UnsupportedOperationError);
+      expect(() => client.send('topic.accepted', {})).toThrow('use emit()');
     } finally {
       await client.close();
     }
   });
 
   it('stops when the application closes during a blocking read', async () => {
-    const strategy = new RedisStreamsTransport({ group, consumer: 'nest-1', stream, blockMs: 60_000 });
+    const strategy = new RedisStreamsTransport({ strict: false, group, consumer: 'nest-1', stream, blockMs: 60_000 });
     const app = await NestFactory.createMicroservice<MicroserviceOptions>(PipelineModule, { strategy });
     await app.listen();
     await waitFor(async () => String(await redis.client('LIST')).includes(`${group}:nest-1:reader`), { message: 'the reader to connect' });

@@ -3,11 +3,12 @@ import { EventPublisher, EventsError, InvalidOptionError, PublishError } from '.
 import { captureLogs } from '../support/capture-logs.js';
 import { inspectorClient } from '../support/stream-helpers.js';
 import { uniqueKey } from '../support/wait-for.js';
+import type { AdHocEvents } from '../support/ad-hoc-events.js';
 
 describe('EventPublisher', () => {
   let stream: string;
   let redis: Redis;
-  let publisher: EventPublisher;
+  let publisher: EventPublisher<AdHocEvents>;
   let logs: ReturnType<typeof captureLogs>;
 
   beforeAll(() => {
@@ -21,7 +22,7 @@ describe('EventPublisher', () => {
   beforeEach(() => {
     logs = captureLogs();
     stream = uniqueKey('publisher');
-    publisher = new EventPublisher('topic-engine', { stream });
+    publisher = new EventPublisher<AdHocEvents>('topic-engine', { strict: false, stream });
   });
 
   afterEach(async () => {
@@ -41,10 +42,10 @@ describe('EventPublisher', () => {
 
   it('stores type, id, source and time as their own fields', async () => {
     const before = Date.now();
-    const { eventId, entryId } = await publisher.publish('topic.approved', { topicId: '123' });
+    const { eventId, entryId } = await publisher.publish('topic.accepted', { topicId: '123' });
 
     const fields = await entryFields(entryId);
-    expect(fields.get('type')).toBe('topic.approved');
+    expect(fields.get('type')).toBe('topic.accepted');
     expect(fields.get('id')).toBe(eventId);
     expect(fields.get('source')).toBe('topic-engine');
     expect(Date.parse(fields.get('occurredAt')!)).toBeGreaterThanOrEqual(before - 1000);
@@ -55,9 +56,9 @@ describe('EventPublisher', () => {
   });
 
   it('links an event to its cause', async () => {
-    const root = await publisher.publish('topic.approved', {});
+    const root = await publisher.publish('topic.accepted', {});
     const rootFields = await entryFields(root.entryId);
-    const child = await publisher.publish('script.approved', {}, { causedBy: { id: root.eventId, correlationId: rootFields.get('correlationId')! } });
+    const child = await publisher.publish('script.accepted', {}, { causedBy: { id: root.eventId, correlationId: rootFields.get('correlationId')! } });
 
     const fields = await entryFields(child.entryId);
     expect(fields.get('correlationId')).toBe(root.eventId);
@@ -65,10 +66,10 @@ describe('EventPublisher', () => {
   });
 
   it('trims the stream when maxLength is set', async () => {
-    const trimmed = new EventPublisher('topic-engine', { stream, maxLength: 10 });
+    const trimmed = new EventPublisher<AdHocEvents>('topic-engine', { strict: false, stream, maxLength: 10 });
     try {
       for (let index = 0; index < 500; index += 1) {
-        await trimmed.publish('topic.approved', { index });
+        await trimmed.publish('topic.accepted', { index });
       }
       // MAXLEN ~ trims whole macro nodes only, so the length stays near the limit, not at it.
       expect(await redis.xlen(stream)).toBeLessThan(500);
@@ -81,28 +82,28 @@ describe('EventPublisher', () => {
     const circular: Record<string, unknown> = {};
     circular['self'] = circular;
 
-    await expect(publisher.publish('topic.approved', circular)).rejects.toThrow(PublishError);
-    await expect(publisher.publish('topic.approved', undefined)).rejects.toThrow('the payload is undefined');
-    await expect(publisher.publish('topic.approved', { big: 1n })).rejects.toThrow('not serializable to JSON');
+    await expect(publisher.publish('topic.accepted', circular)).rejects.toThrow(PublishError);
+    await expect(publisher.publish('topic.accepted', undefined)).rejects.toThrow('the payload is undefined');
+    await expect(publisher.publish('topic.accepted', { big: 1n })).rejects.toThrow('not serializable to JSON');
     expect(await redis.exists(stream)).toBe(0);
   });
 
   it('rejects publishing after close', async () => {
     await publisher.close();
-    await expect(publisher.publish('topic.approved', {})).rejects.toThrow(EventsError);
-    await expect(publisher.publish('topic.approved', {})).rejects.toThrow('is closed');
+    await expect(publisher.publish('topic.accepted', {})).rejects.toThrow(EventsError);
+    await expect(publisher.publish('topic.accepted', {})).rejects.toThrow('is closed');
   });
 
   it('rejects invalid options with the option name', () => {
-    expect(() => new EventPublisher('')).toThrow(InvalidOptionError);
-    expect(() => new EventPublisher('svc', { maxLength: -1 })).toThrow('Invalid option "maxLength"');
-    expect(() => new EventPublisher('svc', { stream: '' })).toThrow('Invalid option "stream"');
+    expect(() => new EventPublisher<AdHocEvents>('')).toThrow(InvalidOptionError);
+    expect(() => new EventPublisher<AdHocEvents>('svc', { strict: false, maxLength: -1 })).toThrow('Invalid option "maxLength"');
+    expect(() => new EventPublisher<AdHocEvents>('svc', { strict: false, stream: '' })).toThrow('Invalid option "stream"');
   });
 
   it('uses a caller-owned ioredis instance without closing it', async () => {
     const shared = inspectorClient();
-    const borrowing = new EventPublisher('topic-engine', { stream, redis: shared });
-    await borrowing.publish('topic.approved', {});
+    const borrowing = new EventPublisher<AdHocEvents>('topic-engine', { strict: false, stream, redis: shared });
+    await borrowing.publish('topic.accepted', {});
     await borrowing.close();
     expect(await shared.ping()).toBe('PONG');
     await shared.quit();

@@ -3,6 +3,7 @@ import { EventPublisher, PublishError, PublishTimeoutError, RedisOutOfMemoryErro
 import { captureLogs } from '../support/capture-logs.js';
 import { startRedisServer, type RedisServer } from '../support/redis-server.js';
 import { uniqueKey, waitFor } from '../support/wait-for.js';
+import type { AdHocEvents } from '../support/ad-hoc-events.js';
 
 describe('EventPublisher during outages', () => {
   let server: RedisServer;
@@ -20,7 +21,7 @@ describe('EventPublisher during outages', () => {
 
   it('rejects within publishTimeoutMs while Redis is down and writes nothing later', async () => {
     const stream = uniqueKey('outage');
-    const publisher = new EventPublisher('svc', { redis: server.url, stream, publishTimeoutMs: 300 });
+    const publisher = new EventPublisher<AdHocEvents>('svc', { strict: false, redis: server.url, stream, publishTimeoutMs: 300 });
     try {
       await publisher.publish('first.event', {});
       await server.kill();
@@ -46,7 +47,7 @@ describe('EventPublisher during outages', () => {
 
   it('completes a publish started during a short outage', async () => {
     const stream = uniqueKey('outage');
-    const publisher = new EventPublisher('svc', { redis: server.url, stream, publishTimeoutMs: 20_000 });
+    const publisher = new EventPublisher<AdHocEvents>('svc', { strict: false, redis: server.url, stream, publishTimeoutMs: 20_000 });
     try {
       await publisher.publish('first.event', {});
       await server.kill();
@@ -62,7 +63,7 @@ describe('EventPublisher during outages', () => {
   });
 
   it('rejects at once beyond maxWaitingPublishes', async () => {
-    const publisher = new EventPublisher('svc', { redis: server.url, stream: uniqueKey('outage'), publishTimeoutMs: 500, maxWaitingPublishes: 2 });
+    const publisher = new EventPublisher<AdHocEvents>('svc', { strict: false, redis: server.url, stream: uniqueKey('outage'), publishTimeoutMs: 500, maxWaitingPublishes: 2 });
     try {
       await publisher.publish('first.event', {});
       await server.kill();
@@ -83,7 +84,7 @@ describe('EventPublisher during outages', () => {
   it('reports out-of-memory as RedisOutOfMemoryError', async () => {
     await server.stop();
     server = await startRedisServer({ args: ['--maxmemory', '2mb', '--maxmemory-policy', 'noeviction'] });
-    const publisher = new EventPublisher('svc', { redis: server.url, stream: uniqueKey('oom') });
+    const publisher = new EventPublisher<AdHocEvents>('svc', { strict: false, redis: server.url, stream: uniqueKey('oom') });
     try {
       const blob = 'x'.repeat(100_000);
       let failure: unknown;

@@ -2,6 +2,7 @@ import { EventConsumer, EventPublisher, maskRedisUrl } from '../../lib/index.js'
 import { captureLogs } from '../support/capture-logs.js';
 import { startRedisServer, type RedisServer } from '../support/redis-server.js';
 import { uniqueKey, waitFor } from '../support/wait-for.js';
+import type { AdHocEvents } from '../support/ad-hoc-events.js';
 
 const PASSWORD = 'pw-9f2c-never-logged';
 
@@ -34,12 +35,12 @@ describe('password masking', () => {
     const url = `redis://default:${PASSWORD}@127.0.0.1:${server.port}`;
     const stream = uniqueKey('masking');
     const handled: string[] = [];
-    const consumer = new EventConsumer('masking-group', 'masking-1', { redis: url, stream, blockMs: 200 });
+    const consumer = new EventConsumer<AdHocEvents>('masking-group', 'masking-1', { strict: false, redis: url, stream, blockMs: 200 });
     consumer.on('secret.checked', (event) => {
       handled.push(event.id);
     });
     await consumer.start();
-    const publisher = new EventPublisher('masking-source', { redis: url, stream });
+    const publisher = new EventPublisher<AdHocEvents>('masking-source', { strict: false, redis: url, stream });
 
     await server.kill();
     await waitFor(() => logs.text().includes('failed'), { message: 'the outage to be logged' });
@@ -55,7 +56,7 @@ describe('password masking', () => {
   });
 
   it('does not put the password in the start error', async () => {
-    const consumer = new EventConsumer('masking-group', 'masking-2', {
+    const consumer = new EventConsumer<AdHocEvents>('masking-group', 'masking-2', { strict: false,
       redis: { host: '127.0.0.1', port: server.port, password: 'wrong-password-value', maxRetriesPerRequest: 0 },
       stream: uniqueKey('masking'),
     });
