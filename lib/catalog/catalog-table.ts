@@ -35,7 +35,7 @@ export function listPayloadFields(payloadClass: PayloadClass): PayloadField[] {
  * with `?`, and an event without consumers shows an em dash.
  */
 export function renderCatalogTable(registry: EventRegistry): string {
-  const lines = ['| Event | Source | Consumers | Payload fields |', '|---|---|---|---|'];
+  const lines = ['| Event | Source | Consumers | Meaning | Payload fields |', '|---|---|---|---|---|'];
 
   for (const definition of registry.list()) {
     const consumers = definition.consumers.length > 0 ? definition.consumers.join(', ') : '—';
@@ -43,7 +43,7 @@ export function renderCatalogTable(registry: EventRegistry): string {
       .map((field) => `\`${field.name}${field.optional ? '?' : ''}\``)
       .join(', ');
 
-    const cells = [`\`${definition.type}\``, definition.source, consumers, fields];
+    const cells = [`\`${definition.type}\``, definition.source, consumers, definition.description, fields];
     lines.push(`| ${cells.map(escapeTableCell).join(' | ')} |`);
   }
 

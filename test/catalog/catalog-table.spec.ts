@@ -46,8 +46,8 @@ describe('renderCatalogTable', () => {
   const rows = table.trimEnd().split('\n');
 
   it('renders a header and one row per event', () => {
-    expect(rows[0]).toBe('| Event | Source | Consumers | Payload fields |');
-    expect(rows[1]).toBe('|---|---|---|---|');
+    expect(rows[0]).toBe('| Event | Source | Consumers | Meaning | Payload fields |');
+    expect(rows[1]).toBe('|---|---|---|---|---|');
     expect(rows).toHaveLength(2 + registry.list().length);
   });
 
@@ -57,17 +57,23 @@ describe('renderCatalogTable', () => {
 
   it('renders the topic.approved row', () => {
     expect(rows).toContain(
-      '| `topic.approved` | Topic Engine | Script Engine | `topicId`, `title`, `channelType`, `niche`, ' +
+      '| `topic.approved` | Topic Engine | Script Engine | ' +
+        'A topic was approved, and the Script Engine generates its script automatically. | ' +
+        '`topicId`, `title`, `channelType`, `niche`, ' +
         '`targetMarkets`, `estimatedCPM`, `hookIdeas` |',
     );
   });
 
   it('renders several consumers, no consumers and optional fields', () => {
     expect(rows).toContain(
-      '| `script.approved` | Script Engine | Voice Engine, Media Engine | `topicId`, `scriptId`, `channelType`, ' +
+      '| `script.approved` | Script Engine | Voice Engine, Media Engine | ' +
+        'A script was approved, and voice-over and media production start in parallel. | ' +
+        '`topicId`, `scriptId`, `channelType`, ' +
         '`language`, `durationSeconds?` |',
     );
-    expect(rows).toContain('| `topic.rejected` | Topic Engine | — | `topicId`, `reason`, `rejectedBy?` |');
+    expect(rows).toContain(
+      '| `topic.rejected` | Topic Engine | — | A topic was rejected and will not be produced. | `topicId`, `reason`, `rejectedBy?` |',
+    );
   });
 
   it('escapes pipes in cells', () => {
@@ -82,6 +88,6 @@ describe('renderCatalogTable', () => {
 
     const output = renderCatalogTable(new EventRegistry().register(definition));
 
-    expect(output).toContain('| `sample.piped` | Left \\| Right | — | `id`, `note?` |');
+    expect(output).toContain('| `sample.piped` | Left \\| Right | — | Event with a pipe in its source. | `id`, `note?` |');
   });
 });
