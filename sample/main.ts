@@ -76,7 +76,7 @@ async function findRedis(): Promise<RedisTarget | undefined> {
       `No Redis replied to PING at ${where}: ${pingError.message}.`,
       'redis-server was not found on PATH either, so no throwaway server could be started.',
       'Start Redis, then run `npm run sample` again:',
-      '  docker compose up -d          in the sample/ folder (Redis on 127.0.0.1:6379), or',
+      '  docker compose up -d          in the repository root (Redis on 127.0.0.1:6379), or',
       '  REDIS_URL=redis://HOST:PORT   to use a Redis server that is already running.',
     ].join('\n'),
   );
