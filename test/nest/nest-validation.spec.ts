@@ -1,4 +1,4 @@
-import { Controller, Module, UsePipes, ValidationPipe } from '@nestjs/common';
+import { Controller, Module, UsePipes, ValidationPipe, type ExecutionContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { EventPattern, Payload, type MicroserviceOptions } from '@nestjs/microservices';
 import type { Redis } from 'ioredis';
@@ -81,6 +81,40 @@ describe('Nest payload validation', () => {
       await expect(app.listen()).rejects.toThrow('Unknown event type "topic.archived"');
     } finally {
       await app.close();
+    }
+  });
+});
+
+describe('hybrid app configuration', () => {
+  it('applies global guards to event handlers with inheritAppConfig', async () => {
+    const stream = uniqueKey('hybrid-guards');
+    const guarded: string[] = [];
+    const guard = {
+      canActivate(context: ExecutionContext): boolean {
+        guarded.push(context.getType());
+        return true;
+      },
+    };
+    const app = await NestFactory.create(ScriptModule);
+    app.useGlobalGuards(guard);
+    app.connectMicroservice<MicroserviceOptions>(
+      { strategy: new RedisStreamsTransport({ group: `${stream}:g`, consumer: 'c1', stream, blockMs: 100 }) },
+      { inheritAppConfig: true },
+    );
+    await app.startAllMicroservices();
+    await app.init();
+    const publisher = new EventPublisher('topic-engine', { stream });
+    const redis = inspectorClient();
+    try {
+      received.length = 0;
+      await publisher.publish('topic.approved', SPEC_TOPIC_APPROVED);
+      await waitFor(() => received.length === 1, { message: 'the guarded handler to run' });
+      expect(guarded).toEqual(['rpc']);
+    } finally {
+      await publisher.close();
+      await app.close();
+      await redis.del(stream);
+      await redis.quit();
     }
   });
 });
