@@ -234,6 +234,31 @@ describe('EventConsumer', () => {
     expect(handled).toEqual([0, 1, 2]);
   });
 
+  it('reads with a commandTimeout shorter than blockMs', async () => {
+    const group = `${stream}:timeout`;
+    const url = new URL(process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379');
+    const handled: number[] = [];
+    const subject = new EventConsumer<AdHocEvents>(group, 'only', {
+      strict: false,
+      stream,
+      blockMs: 500,
+      redis: { host: url.hostname, port: Number(url.port || 6379), commandTimeout: 50 },
+    });
+    consumers.push(subject);
+    subject.on('slow.read', (event) => {
+      handled.push(event.payload.index);
+    });
+    const startedAt = Date.now();
+    await subject.start();
+
+    // Three blocking reads of 500 ms each outlast the 50 ms command timeout several times over.
+    await waitFor(() => Date.now() - startedAt > 1_600, { message: 'three block periods', timeoutMs: 5_000 });
+    await publisher.publish('slow.read', { index: 1 });
+    await waitFor(() => handled.length === 1, { message: 'the event' });
+    expect(subject.stats().readErrors).toBe(0);
+    expect(logs.text()).not.toContain('timed out');
+  });
+
   it('waits for a running handler before stop resolves', async () => {
     const group = `${stream}:drain`;
     let release!: () => void;
