@@ -17,10 +17,10 @@ export interface CatalogOptions {
   maxEventBytes?: number;
 }
 
-/** Why a consumed event cannot reach its handlers. */
+/** Reason why a consumed event cannot reach its handlers. */
 export type SchemaFailure =
   | { readonly kind: 'invalid-payload' | 'unknown-type'; readonly message: string }
-  /** The event is newer than this consumer knows; a later deployment may handle it, so it is retried. */
+  /** The event's schema version is newer than this consumer's catalog; a later deployment may handle it, so it is retried. */
   | { readonly kind: 'newer-version'; readonly message: string };
 
 export type ConsumeCheck = { readonly ok: true; readonly envelope: EventEnvelope } | ({ readonly ok: false } & SchemaFailure);

@@ -13,7 +13,7 @@ import type { StreamEntry } from './stream-reply.js';
 /** Failed entries whose retry delay is remembered; older ones fall back to the delivery count. */
 const MAX_REMEMBERED_DELAYS = 10_000;
 
-/** What the engine needs from the side that owns the handlers. */
+/** The handler side of the engine: dispatch, the types it handles, and per-type retry overrides. */
 export interface DispatchTarget {
   readonly dispatch: Dispatcher;
   /** Tells whether this side has a handler for a type; other types are acknowledged unchecked. */
@@ -46,15 +46,33 @@ export class EntryProcessor {
   }
 
   /** Returns the ordering key of an entry, or undefined when it has none or cannot be decoded. */
-  orderingKeyOf([, fields]: StreamEntry): string | undefined {
+  orderingKeyOf([entryId, fields]: StreamEntry): string | undefined {
     if (!this.options.orderingKey || fields === null) {
       return undefined;
     }
     const decoded = decodeEntry(fields);
-    return decoded.ok ? this.options.orderingKey(decoded.envelope) : undefined;
+    if (!decoded.ok) {
+      return undefined;
+    }
+    try {
+      return this.options.orderingKey(decoded.envelope);
+    } catch (error) {
+      this.limited.error('ordering-key', `orderingKey failed for entry ${entryId}; handling it without a key: ${errorMessage(error)}`, errorStack(error));
+      return undefined;
+    }
   }
 
-  async process([entryId, fields]: StreamEntry, deliveryCount: number): Promise<void> {
+  async process(entry: StreamEntry, deliveryCount: number): Promise<void> {
+    try {
+      await this.processEntry(entry, deliveryCount);
+    } catch (error) {
+      // Reached only by a fault in this package, such as a validator that throws: the entry
+      // stays pending and is retried like a failed handler.
+      this.limited.error('unexpected', `Processing entry ${entry[0]} failed unexpectedly; it stays pending: ${errorMessage(error)}`, errorStack(error));
+    }
+  }
+
+  private async processEntry([entryId, fields]: StreamEntry, deliveryCount: number): Promise<void> {
     if (fields === null) {
       this.stats.deletedWhilePending += 1;
       this.logger.warn(`Entry ${entryId} was deleted or trimmed from stream "${this.options.stream}" while pending; clearing it`);
@@ -196,9 +214,9 @@ export class EntryProcessor {
 }
 
 /**
- * Returns the wait an error asks for with a numeric `retryAfterMs` (such as `IdempotencyLockedError`
- * while another consumer holds the event). Such an error means "not yet", so it never exhausts
- * `maxAttempts`.
+ * Returns the wait that an error requests with a numeric `retryAfterMs` (such as
+ * `IdempotencyLockedError` while another consumer handles the event). Such an error means
+ * "not yet", so it never exhausts `maxAttempts`.
  */
 function retryAfterOf(error: unknown): number | undefined {
   const value = typeof error === 'object' && error !== null ? (error as { retryAfterMs?: unknown }).retryAfterMs : undefined;

@@ -5,7 +5,7 @@ import type { Delivery, DispatchOutcome } from './delivery.js';
 /** A function that handles one event; a rejected promise or a throw leaves the event pending. */
 export type EventHandler<TPayload = unknown> = (event: EventEnvelope<TPayload>, delivery: Delivery) => unknown;
 
-/** Thrown when some of several handlers of one event failed; `errors` holds each failure. */
+/** Thrown when some of several handlers of one event failed; `errors` contains each failure. */
 export class HandlersFailedError extends AggregateError {
   constructor(errors: unknown[], eventType: string) {
     super(errors, `${errors.length} handlers of "${eventType}" failed: ${errors.map(describe).join('; ')}`);

@@ -20,7 +20,7 @@ const PAGE_SIZE = 100;
 /** Pages looked at per scan; entries beyond wait for the next scan. */
 const MAX_PAGES_PER_SCAN = 10;
 
-/** How often, in scans, idle consumers are looked for. */
+/** Number of scans between two checks for idle consumers. */
 const CLEANUP_EVERY_SCANS = 60;
 
 /**
@@ -44,7 +44,7 @@ return removed
 /**
  * Scans the group's pending entries on an interval. It takes back this consumer's failed entries
  * once their retry delay has passed, claims other consumers' entries idle longer than
- * `claimIdleMs`, keeps entries of long-running handlers fresh so nobody claims them, and
+ * `claimIdleMs`, keeps entries of long-running handlers fresh so no other consumer claims them, and
  * deletes consumers that stayed idle with nothing pending.
  */
 export class PendingClaimer {
@@ -133,7 +133,7 @@ export class PendingClaimer {
     }
   }
 
-  /** Smallest wait any configured policy allows before a retry, so the scan sees those entries. */
+  /** Returns the smallest wait any configured policy allows before a retry, so the scan includes those entries. */
   private shortestRetryDelay(): number {
     const policies = [this.options.retry, ...this.options.retryByType.values()];
     return Math.min(...policies.map((policy) => policy.initialDelayMs * (1 - policy.jitter)));

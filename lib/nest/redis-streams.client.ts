@@ -43,7 +43,7 @@ export class RedisStreamsClient<TCatalog extends object = EventCatalog> extends 
     return super.emit<TResult>(pattern, data);
   }
 
-  /** The publisher connects on its own; nothing to wait for. */
+  /** Resolves at once, because the publisher connects on its own. */
   connect(): Promise<void> {
     return Promise.resolve();
   }

@@ -287,6 +287,31 @@ describe('retries, dead letters and claims', () => {
     expect(consumersLeft.sort()).toEqual(['ghost-holding', 'live']);
   });
 
+  it('handles an event whose orderingKey throws', async () => {
+    const group = `${stream}:g`;
+    const handled: number[] = [];
+    const subject = consumer(group, 'c1', {
+      concurrency: 2,
+      orderingKey: (event: EventEnvelope) => {
+        if ((event.payload as { index: number }).index === 1) {
+          throw new Error('no key for index 1');
+        }
+        return 'same';
+      },
+    }).on('keyed.event', (event) => {
+      handled.push(event.payload.index);
+    });
+    await subject.start();
+    for (const index of [0, 1, 2]) {
+      await publisher.publish('keyed.event', { index });
+    }
+
+    await waitFor(() => handled.length === 3, { message: 'all three events' });
+    expect(handled.sort()).toEqual([0, 1, 2]);
+    expect(logs.text()).toContain('orderingKey failed for entry');
+    expect(subject.status).toBe('running');
+  });
+
   it('keeps events of one ordering key in order with concurrency', async () => {
     const group = `${stream}:g`;
     const seen: Record<string, number[]> = {};
