@@ -167,19 +167,29 @@ export class StreamConsumer {
         failures = 0;
       }
 
-      if (cursor === NEW_ENTRIES) {
-        this.resumeFrom = entries.at(-1) ?? this.resumeFrom;
-        await this.submitAll(entries, () => 1);
-        continue;
+      try {
+        cursor = await this.handOver(entries, cursor);
+      } catch (error) {
+        // Only a fault in this package gets here; the entries stay pending and are claimed later.
+        this.limited.error('hand-over', `Handing read entries to handlers failed: ${errorMessage(error)}`);
+        await this.sleep(EVENT_BUS_DEFAULTS.errorBackoffMaxMs);
       }
-      if (entries.length === 0) {
-        cursor = NEW_ENTRIES;
-        continue;
-      }
-      const counts = await this.pendingDeliveryCounts(entries);
-      await this.submitAll(entries, (entryId) => counts.get(entryId) ?? 1);
-      cursor = entries[entries.length - 1]![0];
     }
+  }
+
+  /** Submits the entries of one read and returns the cursor for the next read. */
+  private async handOver(entries: StreamEntry[], cursor: string): Promise<string> {
+    if (cursor === NEW_ENTRIES) {
+      this.resumeFrom = entries.at(-1) ?? this.resumeFrom;
+      await this.submitAll(entries, () => 1);
+      return cursor;
+    }
+    if (entries.length === 0) {
+      return NEW_ENTRIES;
+    }
+    const counts = await this.pendingDeliveryCounts(entries);
+    await this.submitAll(entries, (entryId) => counts.get(entryId) ?? 1);
+    return entries[entries.length - 1]![0];
   }
 
   private read(cursor: string): Promise<unknown> {
