@@ -2,14 +2,7 @@ import type { LoggerService } from '@nestjs/common';
 import { EventsError } from '../errors/index.js';
 import { errorMessage, RateLimitedLogger } from '../logging/index.js';
 import { EVENT_BUS_DEFAULTS, type ResolvedConsumerOptions } from '../options/index.js';
-import {
-  closeRedisConnection,
-  describeRedisConnection,
-  logConnectionEvents,
-  openRedisConnection,
-  resolveRedisConnection,
-  type OpenedConnection,
-} from '../redis/index.js';
+import { openManagedConnection, type ManagedConnection } from '../redis/index.js';
 import { ensureConsumerGroup, isMissingGroupError, lastDeliveredId } from './consumer-group.js';
 import { emptyStats, type ConsumerStats } from './consumer-stats.js';
 import { EntryProcessor, type DispatchTarget } from './entry-processor.js';
@@ -34,9 +27,8 @@ export type ConsumerState = 'idle' | 'starting' | 'running' | 'stopping' | 'stop
  */
 export class StreamConsumer {
   private state: ConsumerState = 'idle';
-  private reader: OpenedConnection | undefined;
-  private commands: OpenedConnection | undefined;
-  private readonly stopLogging: Array<() => void> = [];
+  private reader: ManagedConnection | undefined;
+  private commands: ManagedConnection | undefined;
   private readonly limited: RateLimitedLogger;
   private readonly pool: HandlerPool;
   private readonly counters: ConsumerStats = emptyStats();
@@ -95,19 +87,15 @@ export class StreamConsumer {
 
   private async open(): Promise<void> {
     const { stream, group, consumer, blockMs } = this.options;
-    const redis = resolveRedisConnection(this.options.redis);
-    const address = describeRedisConnection(redis);
-    this.commands = openRedisConnection(redis, {}, { dedicated: false });
-    this.reader = openRedisConnection(
-      redis,
-      { maxRetriesPerRequest: null, commandTimeout: blockMs + READ_TIMEOUT_GRACE_MS, connectionName: `${group}:${consumer}:reader` },
-      { dedicated: true },
-    );
     const label = `Consumer "${consumer}" of group "${group}"`;
-    if (this.commands.owned) {
-      this.stopLogging.push(logConnectionEvents(this.commands.client, this.logger, label, address));
-    }
-    this.stopLogging.push(logConnectionEvents(this.reader.client, this.logger, `${label} (reader)`, address));
+    this.commands = openManagedConnection(this.options.redis, { dedicated: false, logger: this.logger, label });
+    this.reader = openManagedConnection(this.options.redis, {
+      overrides: { maxRetriesPerRequest: null, commandTimeout: blockMs + READ_TIMEOUT_GRACE_MS, connectionName: `${group}:${consumer}:reader` },
+      dedicated: true,
+      logger: this.logger,
+      label: `${label} (reader)`,
+    });
+    const { address } = this.commands;
 
     try {
       const created = await ensureConsumerGroup(this.commands.client, stream, group, this.options.startFrom);
@@ -314,11 +302,7 @@ export class StreamConsumer {
   }
 
   private async closeConnections(): Promise<void> {
-    const connections = [this.reader, this.commands].filter((connection): connection is OpenedConnection => connection !== undefined);
-    await Promise.allSettled(connections.map((connection) => closeRedisConnection(connection)));
-    for (const stop of this.stopLogging.splice(0)) {
-      stop();
-    }
+    await Promise.allSettled([this.reader?.close(), this.commands?.close()]);
   }
 }
 

@@ -5,15 +5,7 @@ import { errorMessage } from '../logging/index.js';
 import { EVENT_BUS_DEFAULTS } from '../options/defaults.js';
 import { validateRedisConnection } from '../options/redis-option.js';
 import { validateInteger, validateName } from '../options/validate.js';
-import {
-  closeRedisConnection,
-  describeRedisConnection,
-  logConnectionEvents,
-  openRedisConnection,
-  resolveRedisConnection,
-  type OpenedConnection,
-  type RedisConnection,
-} from '../redis/index.js';
+import { openManagedConnection, type ManagedConnection, type RedisConnection } from '../redis/index.js';
 import { decodeDeadLetter, defaultDeadLetterStream, type DeadLetter, type DeadLetterReason } from './dead-letter-entry.js';
 
 /** Options of `DeadLetterStore`. */
@@ -154,9 +146,8 @@ type StreamEntry = [id: string, fields: string[]];
  */
 export class DeadLetterStore {
   private readonly logger = new Logger(DeadLetterStore.name);
-  private readonly connection: OpenedConnection;
+  private readonly connection: ManagedConnection;
   private readonly address: string;
-  private readonly stopLogging: () => void;
   private closing: Promise<void> | undefined;
 
   /** Key of the main stream, which redriven events are appended to. */
@@ -174,12 +165,12 @@ export class DeadLetterStore {
       throw new InvalidOptionError('deadLetterStream', this.deadLetterStream, `a key other than the main stream "${this.stream}"`);
     }
 
-    const redis = resolveRedisConnection(redisOption);
-    this.address = describeRedisConnection(redis);
-    this.connection = openRedisConnection(redis, {}, { dedicated: false });
-    this.stopLogging = this.connection.owned
-      ? logConnectionEvents(this.connection.client, this.logger, `Dead-letter store "${this.deadLetterStream}"`, this.address)
-      : () => undefined;
+    this.connection = openManagedConnection(redisOption, {
+      dedicated: false,
+      logger: this.logger,
+      label: `Dead-letter store "${this.deadLetterStream}"`,
+    });
+    this.address = this.connection.address;
   }
 
   /** Returns the number of dead letters. */
@@ -320,10 +311,7 @@ export class DeadLetterStore {
 
   /** Closes the connection this store opened; a connection passed in by the caller stays open. */
   close(): Promise<void> {
-    this.closing ??= (async () => {
-      await closeRedisConnection(this.connection);
-      this.stopLogging();
-    })();
+    this.closing ??= this.connection.close();
     return this.closing;
   }
 

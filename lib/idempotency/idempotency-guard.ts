@@ -5,14 +5,7 @@ import type { EventEnvelope } from '../envelope/index.js';
 import { EventsError } from '../errors/index.js';
 import { errorMessage, errorStack, RateLimitedLogger } from '../logging/index.js';
 import { validateName } from '../options/validate.js';
-import {
-  closeRedisConnection,
-  describeRedisConnection,
-  logConnectionEvents,
-  openRedisConnection,
-  resolveRedisConnection,
-  type OpenedConnection,
-} from '../redis/index.js';
+import { openManagedConnection, type ManagedConnection } from '../redis/index.js';
 import { IdempotencyLockedError } from './idempotency-locked.error.js';
 import { resolveIdempotencyGuardOptions, type IdempotencyGuardOptions, type ResolvedIdempotencyGuardOptions } from './idempotency-options.js';
 import { claimMarker, completeMarker, DONE_MARKER, releaseMarker, RUNNING_MARKER_PREFIX, type ExistingMarker } from './marker-scripts.js';
@@ -52,18 +45,13 @@ export class IdempotencyGuard {
   private readonly logger = new Logger(IdempotencyGuard.name);
   private readonly limited = new RateLimitedLogger(this.logger);
   private readonly options: ResolvedIdempotencyGuardOptions;
-  private readonly connection: OpenedConnection;
-  private readonly stopLogging: () => void;
+  private readonly connection: ManagedConnection;
   private closing: Promise<void> | undefined;
 
   /** @param options where Redis is, the key prefix and both expiry times; see `IdempotencyGuardOptions` */
   constructor(options: IdempotencyGuardOptions = {}) {
     this.options = resolveIdempotencyGuardOptions(options);
-    const redis = resolveRedisConnection(this.options.redis);
-    this.connection = openRedisConnection(redis, {}, { dedicated: false });
-    this.stopLogging = this.connection.owned
-      ? logConnectionEvents(this.connection.client, this.logger, 'Idempotency guard', describeRedisConnection(redis))
-      : () => undefined;
+    this.connection = openManagedConnection(this.options.redis, { dedicated: false, logger: this.logger, label: 'Idempotency guard' });
   }
 
   /**
@@ -128,10 +116,7 @@ export class IdempotencyGuard {
    * calls of `runOnce` that are still running are not awaited.
    */
   close(): Promise<void> {
-    this.closing ??= (async () => {
-      await closeRedisConnection(this.connection);
-      this.stopLogging();
-    })();
+    this.closing ??= this.connection.close();
     return this.closing;
   }
 

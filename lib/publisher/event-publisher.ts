@@ -4,14 +4,7 @@ import { EventsError, PublishError, PublishTimeoutError, RedisOutOfMemoryError }
 import { errorMessage } from '../logging/index.js';
 import { resolvePublisherOptions, type PublisherOptions, type ResolvedPublisherOptions } from '../options/index.js';
 import { validateName } from '../options/validate.js';
-import {
-  closeRedisConnection,
-  describeRedisConnection,
-  logConnectionEvents,
-  openRedisConnection,
-  resolveRedisConnection,
-  type OpenedConnection,
-} from '../redis/index.js';
+import { openManagedConnection, type ManagedConnection } from '../redis/index.js';
 import type { PublishResult } from './publish-result.js';
 import { EventSchemas, EventTooLargeError, type EventCatalog, type PayloadInput } from '../catalog/index.js';
 
@@ -22,8 +15,7 @@ import { EventSchemas, EventTooLargeError, type EventCatalog, type PayloadInput 
 export class EventPublisher<TCatalog extends object = EventCatalog> {
   private readonly logger = new Logger(EventPublisher.name);
   private readonly options: ResolvedPublisherOptions;
-  private readonly connection: OpenedConnection;
-  private readonly stopLogging: () => void;
+  private readonly connection: ManagedConnection;
   private closing: Promise<void> | undefined;
   private waiting = 0;
   private readonly schemas: EventSchemas;
@@ -35,18 +27,15 @@ export class EventPublisher<TCatalog extends object = EventCatalog> {
   constructor(source: string, options: PublisherOptions = {}) {
     this.options = resolvePublisherOptions(source, options);
     this.schemas = new EventSchemas(options);
-    const redis = resolveRedisConnection(this.options.redis);
     // Without an offline queue and without resending after a reconnect, nothing is sent behind
     // the caller's back: publish() waits for the connection itself, bounded by publishTimeoutMs,
     // and an XADD whose reply was lost is reported, not silently written twice.
-    this.connection = openRedisConnection(
-      redis,
-      { enableOfflineQueue: false, autoResendUnfulfilledCommands: false, commandTimeout: this.options.publishTimeoutMs },
-      { dedicated: false },
-    );
-    this.stopLogging = this.connection.owned
-      ? logConnectionEvents(this.connection.client, this.logger, `Publisher "${this.options.source}"`, describeRedisConnection(redis))
-      : () => undefined;
+    this.connection = openManagedConnection(this.options.redis, {
+      overrides: { enableOfflineQueue: false, autoResendUnfulfilledCommands: false, commandTimeout: this.options.publishTimeoutMs },
+      dedicated: false,
+      logger: this.logger,
+      label: `Publisher "${this.options.source}"`,
+    });
   }
 
   /** Name of the service stored as every event's source. */
@@ -103,10 +92,7 @@ export class EventPublisher<TCatalog extends object = EventCatalog> {
 
   /** Closes the connection this publisher opened; a connection passed in by the caller stays open. */
   close(): Promise<void> {
-    this.closing ??= (async () => {
-      await closeRedisConnection(this.connection);
-      this.stopLogging();
-    })();
+    this.closing ??= this.connection.close();
     return this.closing;
   }
 

@@ -71,6 +71,8 @@ describe('retries, dead letters and claims', () => {
     const published = await publisher.publish('always.fails', { n: 1 });
 
     await waitFor(async () => (await redis.xlen(deadLetterStream)) === 1, { message: 'the dead letter' });
+    // The counter and the log line follow the dead-letter write.
+    await waitFor(() => subject.stats().deadLettered === 1, { message: 'the dead letter to be counted' });
     expect(attempts).toEqual([1, 2, 3]);
     expect(await pendingCount(redis, stream, group)).toBe(0);
     const [letter] = await deadLetters();
@@ -82,7 +84,6 @@ describe('retries, dead letters and claims', () => {
     expect(letter!.group).toBe(group);
     expect(letter!.consumer).toBe('c1');
     expect(letter!.originalFields).toContain(published.eventId);
-    expect(subject.stats().deadLettered).toBe(1);
     expect(subject.stats().failed).toBe(2);
     expect(logs.text()).toContain(`Moved event ${published.eventId} of type "always.fails"`);
   });
