@@ -8,7 +8,7 @@ export interface ConsumerStats {
   failed: number;
   /** Events moved to the dead-letter stream. */
   deadLettered: number;
-  /** Pending entries taken over from other consumers or picked up again for a retry. */
+  /** Pending entries taken back by this consumer: its own failed entries for a retry, and abandoned entries of other consumers. */
   claimed: number;
   /** Pending entries found deleted or trimmed from the stream, and cleared. */
   deletedWhilePending: number;

@@ -1,6 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import type { DeadLetterReason } from '../dead-letter/dead-letter-entry.js';
+import { originalIds, type DeadLetterReason } from '../dead-letter/dead-letter-entry.js';
 import { decodeEntry, type EventEnvelope } from '../envelope/index.js';
 import { isNonRetryable } from '../errors/index.js';
 import { errorMessage, errorStack, RateLimitedLogger } from '../logging/index.js';
@@ -185,7 +185,7 @@ export class EntryProcessor {
     input: { entryId: string; fields: readonly string[]; attempts: number; reason: DeadLetterReason; error: string; stack?: string | undefined },
     envelope: EventEnvelope | undefined,
   ): Promise<void> {
-    const what = envelope ? `event ${envelope.id} of type "${envelope.type}"` : `entry ${input.entryId}`;
+    const what = describeEntry(input.entryId, envelope ?? originalIds(input.fields));
     try {
       await moveToDeadLetter(this.commands, this.options, input);
     } catch (error) {
@@ -196,9 +196,8 @@ export class EntryProcessor {
       return;
     }
     this.stats.deadLettered += 1;
-    this.logger.error(
-      `Moved ${what} (entry ${input.entryId}, ${input.attempts} attempts) to dead-letter stream "${this.options.deadLetterStream}" (${input.reason}): ${input.error}`,
-    );
+    const attempts = input.attempts === 1 ? '1 attempt' : `${input.attempts} attempts`;
+    this.logger.error(`Moved ${what} to dead-letter stream "${this.options.deadLetterStream}" after ${attempts} (${input.reason}): ${input.error}`);
   }
 
   private async ack(entryId: string, what: string): Promise<void> {
@@ -231,4 +230,14 @@ function payloadBytes(fields: readonly string[]): number {
     }
   }
   return 0;
+}
+
+/** Names an entry for logs by its event id and type where the entry has them. */
+function describeEntry(entryId: string, ids: { id?: string; type?: string; eventId?: string; eventType?: string }): string {
+  const eventId = ids.id ?? ids.eventId;
+  const type = ids.type ?? ids.eventType;
+  if (eventId === undefined && type === undefined) {
+    return `entry ${entryId}`;
+  }
+  return `event ${eventId ?? '(no id)'} of type "${type ?? '(no type)'}" (entry ${entryId})`;
 }

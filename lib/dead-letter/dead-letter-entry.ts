@@ -57,6 +57,10 @@ export interface DeadLetter extends DeadLetterMetadata {
   readonly id: string;
   /** The original entry's field-value pairs, as they were in the original stream. */
   readonly originalFields: readonly string[];
+  /** Event type from the original `type` field; absent when the entry had none. */
+  readonly eventType?: string;
+  /** Event id from the original `id` field; absent when the entry had none. */
+  readonly eventId?: string;
 }
 
 /**
@@ -82,10 +86,24 @@ export function decodeDeadLetter(id: string, fields: readonly string[]): DeadLet
     stack: metadata.get('stack') ?? '',
     deadLetteredAt: metadata.get('deadLetteredAt') ?? '',
     originalFields: fields.slice(index),
+    ...originalIds(fields.slice(index)),
   };
 }
 
 /** Default key of the dead-letter stream: the main stream's key with `:dead-letter` appended. */
 export function defaultDeadLetterStream(stream: string): string {
   return `${stream}:dead-letter`;
+}
+
+/** Returns the first `type` and `id` fields of an entry, which may be malformed. */
+export function originalIds(fields: readonly string[]): { eventType?: string; eventId?: string } {
+  const ids: { eventType?: string; eventId?: string } = {};
+  for (let index = 0; index + 1 < fields.length; index += 2) {
+    if (fields[index] === 'type' && ids.eventType === undefined) {
+      ids.eventType = fields[index + 1]!;
+    } else if (fields[index] === 'id' && ids.eventId === undefined) {
+      ids.eventId = fields[index + 1]!;
+    }
+  }
+  return ids;
 }

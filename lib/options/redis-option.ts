@@ -1,5 +1,5 @@
 import { InvalidOptionError } from '../errors/index.js';
-import { isRedisClient, type RedisConnection } from '../redis/index.js';
+import { isRedisClient, maskRedisUrl, type RedisConnection } from '../redis/index.js';
 
 /** Accepts a redis:// or rediss:// URL, an ioredis instance, or an ioredis options object. */
 export function validateRedisConnection(value: unknown): RedisConnection | undefined {
@@ -8,7 +8,7 @@ export function validateRedisConnection(value: unknown): RedisConnection | undef
   }
   if (typeof value === 'string') {
     if (!/^(redis|rediss):\/\/[^\s]*$/i.test(value)) {
-      throw new InvalidOptionError('redis', '<url hidden>', 'a URL starting with redis:// or rediss://');
+      throw new InvalidOptionError('redis', maskRedisUrl(value), 'a URL starting with redis:// or rediss://');
     }
     return value;
   }

@@ -39,10 +39,17 @@ describe('dead-letter entry', () => {
     expect(fields.slice(18)).toEqual(originalFields);
   });
 
+  it('leaves out event ids a malformed original lacks', () => {
+    const decoded = decodeDeadLetter('1700000000100-0', encodeDeadLetter(metadata, ['payload', '{not json']));
+
+    expect(decoded.eventType).toBeUndefined();
+    expect(decoded.eventId).toBeUndefined();
+  });
+
   it('round-trips metadata and fields', () => {
     const decoded = decodeDeadLetter('1700000000100-0', encodeDeadLetter(metadata, originalFields));
 
-    expect(decoded).toEqual({ id: '1700000000100-0', ...metadata, originalFields });
+    expect(decoded).toEqual({ id: '1700000000100-0', ...metadata, originalFields, eventType: 'topic.approved', eventId: 'e-1' });
     expect(typeof decoded.attempts).toBe('number');
   });
 
