@@ -24,6 +24,12 @@ describe('password masking', () => {
 
   afterEach(() => logs.restore());
 
+  it('masks the password of an invalid URL option', () => {
+    expect(() => new EventConsumer('g', 'c', { redis: `http://user:${PASSWORD}@127.0.0.1:6379` })).toThrow(
+      'got "http://user:***@127.0.0.1:6379/"',
+    );
+  });
+
   it('masks the password in URLs', () => {
     expect(maskRedisUrl(`redis://default:${PASSWORD}@127.0.0.1:6379/0`)).toBe('redis://default:***@127.0.0.1:6379/0');
     expect(maskRedisUrl(`rediss://:${PASSWORD}@127.0.0.1:6380`)).toBe('rediss://:***@127.0.0.1:6380');
