@@ -69,7 +69,8 @@ async function rawConsume(redis: Redis, stream: string): Promise<number> {
   return timed(async () => {
     let handled = 0;
     while (handled < events) {
-      const reply = (await redis.xreadgroup('GROUP', 'raw', 'c', 'COUNT', 100, 'STREAMS', stream, '>')) as [string, [string, string[]][]][] | null;
+      const reply = (await redis.xreadgroup('GROUP', 'raw', 'c', 'COUNT', 100, 'STREAMS', stream, '>')) as
+        [string, [string, string[]][]][] | null;
       for (const [entryId, fields] of reply?.[0]?.[1] ?? []) {
         JSON.parse(fields[fields.length - 1]!);
         await redis.xack(stream, 'raw', entryId);
@@ -121,7 +122,9 @@ async function main(): Promise<void> {
   for (const [name, raw, bus] of rows) {
     const rawRate = events / raw;
     const busRate = events / bus;
-    console.log(`${name.padEnd(26)}${rawRate.toFixed(0).padStart(16)}${busRate.toFixed(0).padStart(11)}${(busRate / rawRate).toFixed(2).padStart(10)}`);
+    console.log(
+      `${name.padEnd(26)}${rawRate.toFixed(0).padStart(16)}${busRate.toFixed(0).padStart(11)}${(busRate / rawRate).toFixed(2).padStart(10)}`,
+    );
   }
 }
 

@@ -64,7 +64,22 @@ export async function startThrowawayRedis(): Promise<ThrowawayRedis> {
 
   const child = spawn(
     'redis-server',
-    ['--port', String(port), '--bind', LOOPBACK, '--dir', dir, '--logfile', logFile, '--save', '', '--appendonly', 'no', '--daemonize', 'no'],
+    [
+      '--port',
+      String(port),
+      '--bind',
+      LOOPBACK,
+      '--dir',
+      dir,
+      '--logfile',
+      logFile,
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--daemonize',
+      'no',
+    ],
     { stdio: 'ignore', detached: true },
   );
   const exited = new Promise<void>((resolve) => {

@@ -67,8 +67,10 @@ async function findRedis(): Promise<RedisTarget | undefined> {
   const where = `${maskRedisUrl(url)}${configured ? ' (from REDIS_URL)' : ''}`;
   if (isOnPath('redis-server')) {
     const server = await startThrowawayRedis();
-    console.log(`No Redis replied to PING at ${where}: ${pingError.message}. Started a throwaway redis-server at ${server.url} (pid ${server.pid}) for this run.`);
-    return { url: server.url, stop: server.stop };
+    console.log(
+      `No Redis replied to PING at ${where}: ${pingError.message}. Started a throwaway redis-server at ${server.url} (pid ${server.pid}) for this run.`,
+    );
+    return { url: server.url, stop: () => server.stop() };
   }
 
   console.error(
@@ -123,8 +125,12 @@ async function runOnce(url: string, signal: AbortSignal): Promise<number> {
 function printSummary(result: PipelineResult): number {
   const strays = result.topicHops.filter((hop) => hop.correlationId !== result.correlationId);
   console.log('');
-  console.log(`Topic chain: ${result.topicHops.length} hops in ${Math.round(result.totalMs)} ms, from topic.approved to the admin notification`);
-  console.log(`Feedback:    ${result.feedbackHops.length} hops from analytics and community events, each chain with its own correlation id`);
+  console.log(
+    `Topic chain: ${result.topicHops.length} hops in ${Math.round(result.totalMs)} ms, from topic.approved to the admin notification`,
+  );
+  console.log(
+    `Feedback:    ${result.feedbackHops.length} hops from analytics and community events, each chain with its own correlation id`,
+  );
   if (strays.length > 0) {
     console.error(`Correlation id ${result.correlationId} is missing from ${strays.length} hops of the topic chain:`);
     for (const hop of strays) {

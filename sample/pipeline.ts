@@ -50,7 +50,9 @@ export class PipelineTimeoutError extends Error {
     readonly missing: readonly ExpectedHop[],
     readonly hops: readonly Hop[],
   ) {
-    super(`Timed out after ${timeoutMs} ms; ${missing.length} hops never happened:\n${missing.map((hop) => `  ${formatExpectedHop(hop)}`).join('\n')}`);
+    super(
+      `Timed out after ${timeoutMs} ms; ${missing.length} hops never happened:\n${missing.map((hop) => `  ${formatExpectedHop(hop)}`).join('\n')}`,
+    );
   }
 }
 
@@ -131,7 +133,7 @@ async function waitForAllHops(recorder: HopRecorder, timeoutMs: number, signal: 
     timer = setTimeout(() => reject(new PipelineTimeoutError(timeoutMs, recorder.missing(), [...recorder.hops])), timeoutMs);
   });
   const aborted = new Promise<never>((_resolve, reject) => {
-    onAbort = () => reject(signal?.reason);
+    onAbort = () => reject(signal?.reason instanceof Error ? signal.reason : new Error('The pipeline run was aborted.'));
     signal?.addEventListener('abort', onAbort, { once: true });
   });
   try {

@@ -58,7 +58,9 @@ export async function bootServices(config: ServiceConfig): Promise<ServiceApp[]>
 /** Closes every service; a failure to close one is returned, not thrown, so the others still close. */
 export async function closeServices(services: readonly ServiceApp[]): Promise<Array<{ name: string; error: unknown }>> {
   const results = await Promise.allSettled(services.map((service) => service.app.close()));
-  return results.flatMap((result, index) => (result.status === 'rejected' ? [{ name: services[index]!.name, error: result.reason }] : []));
+  return results.flatMap((result, index) =>
+    result.status === 'rejected' ? [{ name: services[index]!.name, error: result.reason as unknown }] : [],
+  );
 }
 
 async function bootService(service: ServiceDefinition, config: ServiceConfig): Promise<ServiceApp> {

@@ -38,12 +38,14 @@ function publishedPorts(service: Mapping): PublishedPort[] {
   return ports.map((entry: unknown): PublishedPort => {
     if (isMapping(entry)) {
       return {
-        hostIp: entry.host_ip === undefined ? undefined : String(entry.host_ip),
+        hostIp: typeof entry.host_ip === 'string' ? entry.host_ip : undefined,
         published: String(entry.published),
         target: String(entry.target),
       };
     }
-    const parts = String(entry).replace(/\/(tcp|udp)$/, '').split(':');
+    const parts = String(entry)
+      .replace(/\/(tcp|udp)$/, '')
+      .split(':');
     const target = parts.pop() ?? '';
     const published = parts.pop() ?? target;
     return { hostIp: parts.pop(), published, target };
@@ -71,7 +73,7 @@ function namedVolumes(service: Mapping): string[] {
     throw new Error(`volumes must be a list, got ${JSON.stringify(volumes)}`);
   }
   return volumes
-    .map((entry: unknown) => (isMapping(entry) ? String(entry.source) : String(entry).split(':')[0] ?? ''))
+    .map((entry: unknown) => (isMapping(entry) ? String(entry.source) : (String(entry).split(':')[0] ?? '')))
     .filter((source) => source !== '' && !/^[./~]/.test(source));
 }
 

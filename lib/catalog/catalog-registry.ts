@@ -40,8 +40,7 @@ export interface EventDefinition<T extends EventType = EventType> {
 
 /** Result of `validatePayload`. */
 export type PayloadValidationResult<P> =
-  | { readonly ok: true; readonly value: P }
-  | { readonly ok: false; readonly errors: PayloadFieldError[] };
+  { readonly ok: true; readonly value: P } | { readonly ok: false; readonly errors: PayloadFieldError[] };
 
 /** Error thrown by `EventRegistry.register` for an invalid or duplicate definition. */
 export class EventRegistryError extends EventsError {
@@ -91,10 +90,7 @@ export const PAYLOAD_TRANSFORM_OPTIONS: Readonly<ClassTransformOptions> = Object
  * - The whitelist then deletes every other undeclared key.
  * The tests in `test/catalog` check this, so a dependency upgrade that changes it fails them.
  */
-export function validatePayload<P extends object>(
-  payloadClass: PayloadClass<P>,
-  plain: unknown,
-): PayloadValidationResult<P> {
+export function validatePayload<P extends object>(payloadClass: PayloadClass<P>, plain: unknown): PayloadValidationResult<P> {
   // plainToInstance maps an array to an array of instances, and passes primitives
   // through, so anything but a non-array object is rejected here.
   if (typeof plain !== 'object' || plain === null || Array.isArray(plain)) {
@@ -187,10 +183,7 @@ function assertValidDefinition(definition: EventDefinition): void {
   };
 
   if (typeof type !== 'string' || !isValidEventType(type)) {
-    fail(
-      'the name must be lower-case segments of letters, digits and underscores separated by dots, ' +
-        'such as "topic.approved".',
-    );
+    fail('the name must be lower-case segments of letters, digits and underscores separated by dots, ' + 'such as "topic.approved".');
   }
   if (typeof definition.payloadClass !== 'function') {
     fail('payloadClass must be a class.');

@@ -21,8 +21,7 @@ export function listPayloadFields(payloadClass: PayloadClass): PayloadField[] {
 
   const optionalByName = new Map<string, boolean>();
   for (const metadata of metadatas) {
-    const isOptional =
-      metadata.type === ValidationTypes.CONDITIONAL_VALIDATION && metadata.name === IS_OPTIONAL;
+    const isOptional = metadata.type === ValidationTypes.CONDITIONAL_VALIDATION && metadata.name === IS_OPTIONAL;
     optionalByName.set(metadata.propertyName, (optionalByName.get(metadata.propertyName) ?? false) || isOptional);
   }
 

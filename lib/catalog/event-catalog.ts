@@ -42,13 +42,14 @@ export interface BuiltInEventCatalog {
  * payload can be validated.
  */
 // The body is empty on purpose: merged declarations add the members.
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- declaration merging needs an interface
 export interface EventCatalog extends BuiltInEventCatalog {}
 
 /** Name of any event in the catalog, including merged ones. */
-export type EventType = keyof EventCatalog & string;
+export type EventType = Extract<keyof EventCatalog, string>;
 
 /** Name of an event that ships with this package. */
-export type BuiltInEventType = keyof BuiltInEventCatalog & string;
+export type BuiltInEventType = Extract<keyof BuiltInEventCatalog, string>;
 
 /** Payload class instance type of event `T`. */
 export type EventPayload<T extends EventType> = EventCatalog[T];

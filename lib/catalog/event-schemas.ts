@@ -46,7 +46,11 @@ export class EventSchemas {
     this.strict = options.strict ?? true;
     this.maxEventBytes = options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
     if (!Number.isInteger(this.maxEventBytes) || this.maxEventBytes < 1 || this.maxEventBytes > 512 * 1_048_576) {
-      throw new InvalidOptionError('maxEventBytes', options.maxEventBytes, 'an integer from 1 to 536870912 (512 MiB, the Redis string limit)');
+      throw new InvalidOptionError(
+        'maxEventBytes',
+        options.maxEventBytes,
+        'an integer from 1 to 536870912 (512 MiB, the Redis string limit)',
+      );
     }
     for (const upcaster of upcasters) {
       this.addUpcaster(upcaster);
@@ -82,9 +86,7 @@ export class EventSchemas {
   checkForConsume(envelope: EventEnvelope): ConsumeCheck {
     const { type } = envelope;
     if (!this.registry.has(type)) {
-      return this.strict
-        ? { ok: false, kind: 'unknown-type', message: new UnknownEventTypeError(type).message }
-        : { ok: true, envelope };
+      return this.strict ? { ok: false, kind: 'unknown-type', message: new UnknownEventTypeError(type).message } : { ok: true, envelope };
     }
     const definition = this.registry.get(type)!;
     let payload = envelope.payload;
@@ -106,7 +108,11 @@ export class EventSchemas {
         };
       }
       if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
-        return { ok: false, kind: 'invalid-payload', message: `Event ${envelope.id} of type "${type}" has a payload that is not an object.` };
+        return {
+          ok: false,
+          kind: 'invalid-payload',
+          message: `Event ${envelope.id} of type "${type}" has a payload that is not an object.`,
+        };
       }
       try {
         payload = upcast(payload as Record<string, unknown>);
@@ -132,11 +138,19 @@ export class EventSchemas {
       upcaster.fromVersion >= 1 &&
       typeof upcaster.upcast === 'function';
     if (!valid) {
-      throw new InvalidOptionError('upcasters', upcaster, "objects like { type: 'topic.approved', fromVersion: 1, upcast: (payload) => nextPayload }");
+      throw new InvalidOptionError(
+        'upcasters',
+        upcaster,
+        "objects like { type: 'topic.approved', fromVersion: 1, upcast: (payload) => nextPayload }",
+      );
     }
     const key = `${upcaster.type}@${upcaster.fromVersion}`;
     if (this.upcasters.has(key)) {
-      throw new InvalidOptionError('upcasters', key, `at most one upcaster per type and version; "${upcaster.type}" from version ${upcaster.fromVersion} appears twice`);
+      throw new InvalidOptionError(
+        'upcasters',
+        key,
+        `at most one upcaster per type and version; "${upcaster.type}" from version ${upcaster.fromVersion} appears twice`,
+      );
     }
     this.upcasters.set(key, upcaster.upcast);
   }

@@ -28,12 +28,7 @@ export function flattenValidationErrors(errors: readonly ValidationError[], root
   return Array.from(messagesByPath, ([path, constraints]) => ({ path, constraints }));
 }
 
-function collectErrors(
-  errors: readonly ValidationError[],
-  owner: object,
-  prefix: string,
-  messagesByPath: Map<string, string[]>,
-): void {
+function collectErrors(errors: readonly ValidationError[], owner: object, prefix: string, messagesByPath: Map<string, string[]>): void {
   for (const error of errors) {
     const path = prefix === '' ? error.property : `${prefix}.${error.property}`;
     // Read the value from the instance, because the validator options drop
@@ -63,20 +58,12 @@ function collectErrors(
  * constraint is not an `each` constraint or when it is asynchronous, so that the
  * caller keeps the path of the whole array.
  */
-function findFailingElements(
-  owner: object,
-  property: string,
-  constraintName: string,
-  items: readonly unknown[],
-): number[] {
+function findFailingElements(owner: object, property: string, constraintName: string, items: readonly unknown[]): number[] {
   const storage = getMetadataStorage();
   // Same arguments that validateSync uses when no validation groups are given.
   const metadatas = storage
     .getTargetValidationMetadatas(owner.constructor, '', false, false)
-    .filter(
-      (metadata) =>
-        metadata.propertyName === property && metadata.each && metadata.type === ValidationTypes.CUSTOM_VALIDATION,
-    );
+    .filter((metadata) => metadata.propertyName === property && metadata.each && metadata.type === ValidationTypes.CUSTOM_VALIDATION);
 
   const failing = new Set<number>();
   for (const metadata of metadatas) {

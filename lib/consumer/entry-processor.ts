@@ -4,7 +4,13 @@ import { originalIds, type DeadLetterReason } from '../dead-letter/dead-letter-e
 import { decodeEntry, type EventEnvelope } from '../envelope/index.js';
 import { isNonRetryable } from '../errors/index.js';
 import { errorMessage, errorStack, RateLimitedLogger } from '../logging/index.js';
-import { resolveRetryPolicy, retryDelayMs, type ResolvedConsumerOptions, type ResolvedRetryPolicy, type RetryPolicy } from '../options/index.js';
+import {
+  resolveRetryPolicy,
+  retryDelayMs,
+  type ResolvedConsumerOptions,
+  type ResolvedRetryPolicy,
+  type RetryPolicy,
+} from '../options/index.js';
 import type { ConsumerStats } from './consumer-stats.js';
 import { moveToDeadLetter } from './dead-letterer.js';
 import type { Delivery, Dispatcher } from './delivery.js';
@@ -57,7 +63,11 @@ export class EntryProcessor {
     try {
       return this.options.orderingKey(decoded.envelope);
     } catch (error) {
-      this.limited.error('ordering-key', `orderingKey failed for entry ${entryId}; handling it without a key: ${errorMessage(error)}`, errorStack(error));
+      this.limited.error(
+        'ordering-key',
+        `orderingKey failed for entry ${entryId}; handling it without a key: ${errorMessage(error)}`,
+        errorStack(error),
+      );
       return undefined;
     }
   }
@@ -68,7 +78,11 @@ export class EntryProcessor {
     } catch (error) {
       // Reached only by a fault in this package, such as a validator that throws: the entry
       // stays pending and is retried like a failed handler.
-      this.limited.error('unexpected', `Processing entry ${entry[0]} failed unexpectedly; it stays pending: ${errorMessage(error)}`, errorStack(error));
+      this.limited.error(
+        'unexpected',
+        `Processing entry ${entry[0]} failed unexpectedly; it stays pending: ${errorMessage(error)}`,
+        errorStack(error),
+      );
     }
   }
 
@@ -182,7 +196,14 @@ export class EntryProcessor {
   }
 
   private async deadLetter(
-    input: { entryId: string; fields: readonly string[]; attempts: number; reason: DeadLetterReason; error: string; stack?: string | undefined },
+    input: {
+      entryId: string;
+      fields: readonly string[];
+      attempts: number;
+      reason: DeadLetterReason;
+      error: string;
+      stack?: string | undefined;
+    },
     envelope: EventEnvelope | undefined,
   ): Promise<void> {
     const what = describeEntry(input.entryId, envelope ?? originalIds(input.fields));
@@ -197,7 +218,9 @@ export class EntryProcessor {
     }
     this.stats.deadLettered += 1;
     const attempts = input.attempts === 1 ? '1 attempt' : `${input.attempts} attempts`;
-    this.logger.error(`Moved ${what} to dead-letter stream "${this.options.deadLetterStream}" after ${attempts} (${input.reason}): ${input.error}`);
+    this.logger.error(
+      `Moved ${what} to dead-letter stream "${this.options.deadLetterStream}" after ${attempts} (${input.reason}): ${input.error}`,
+    );
   }
 
   private async ack(entryId: string, what: string): Promise<void> {

@@ -55,7 +55,7 @@ export class HandlerRegistry {
       await list[0]!(envelope, delivery);
       return 'handled';
     }
-    const results = await Promise.allSettled(list.map(async (handler) => handler(envelope, delivery)));
+    const results = await Promise.allSettled(list.map((handler) => Promise.resolve().then(() => handler(envelope, delivery))));
     const errors = results.flatMap((result) => (result.status === 'rejected' ? [result.reason as unknown] : []));
     if (errors.length === 1) {
       throw errors[0];

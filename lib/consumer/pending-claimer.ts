@@ -165,7 +165,9 @@ export class PendingClaimer {
       }
       this.stats.claimed += 1;
       if (row.consumer !== consumer) {
-        this.logger.warn(`Claimed entry ${row.id} from consumer "${row.consumer}", idle for ${row.idleMs} ms (attempt ${row.deliveries + 1})`);
+        this.logger.warn(
+          `Claimed entry ${row.id} from consumer "${row.consumer}", idle for ${row.idleMs} ms (attempt ${row.deliveries + 1})`,
+        );
       }
       await this.submit(claimed[0]!, row.deliveries + 1);
     }
@@ -184,7 +186,9 @@ export class PendingClaimer {
     const removed = (await this.commands.eval(DELETE_IDLE_CONSUMERS, 1, stream, group, consumerIdleTimeoutMs, consumer)) as string[];
     if (removed.length > 0) {
       this.stats.consumersRemoved += removed.length;
-      this.logger.log(`Deleted ${removed.length} consumers idle for over ${consumerIdleTimeoutMs} ms with nothing pending: ${removed.join(', ')}`);
+      this.logger.log(
+        `Deleted ${removed.length} consumers idle for over ${consumerIdleTimeoutMs} ms with nothing pending: ${removed.join(', ')}`,
+      );
     }
   }
 }

@@ -90,7 +90,11 @@ export class StreamConsumer {
     const label = `Consumer "${consumer}" of group "${group}"`;
     this.commands = openManagedConnection(this.options.redis, { dedicated: false, logger: this.logger, label });
     this.reader = openManagedConnection(this.options.redis, {
-      overrides: { maxRetriesPerRequest: null, commandTimeout: blockMs + READ_TIMEOUT_GRACE_MS, connectionName: `${group}:${consumer}:reader` },
+      overrides: {
+        maxRetriesPerRequest: null,
+        commandTimeout: blockMs + READ_TIMEOUT_GRACE_MS,
+        connectionName: `${group}:${consumer}:reader`,
+      },
       dedicated: true,
       logger: this.logger,
       label: `${label} (reader)`,
@@ -106,9 +110,12 @@ export class StreamConsumer {
     } catch (error) {
       await this.closeConnections();
       this.state = 'stopped';
-      throw new EventsError(`Failed to start consumer "${consumer}": cannot create group "${group}" on stream "${stream}" at ${address}: ${errorMessage(error)}`, {
-        cause: error,
-      });
+      throw new EventsError(
+        `Failed to start consumer "${consumer}": cannot create group "${group}" on stream "${stream}" at ${address}: ${errorMessage(error)}`,
+        {
+          cause: error,
+        },
+      );
     }
     if (this.stopping) {
       return;
@@ -212,7 +219,14 @@ export class StreamConsumer {
   private async pendingDeliveryCounts(entries: StreamEntry[]): Promise<Map<string, number>> {
     const { stream, group, consumer } = this.options;
     try {
-      const reply = await this.commands!.client.xpending(stream, group, entries[0]![0], entries[entries.length - 1]![0], entries.length, consumer);
+      const reply = await this.commands!.client.xpending(
+        stream,
+        group,
+        entries[0]![0],
+        entries[entries.length - 1]![0],
+        entries.length,
+        consumer,
+      );
       return deliveryCountsOf(reply);
     } catch (error) {
       this.limited.warn('xpending', `Failed to read delivery counts of pending entries; assuming 1: ${errorMessage(error)}`);
@@ -225,9 +239,7 @@ export class StreamConsumer {
     if (isMissingGroupError(error)) {
       // Recreating at the last entry read, not at the configured start, delivers the events
       // published since the loss without replaying what was handled.
-      this.logger.warn(
-        `Consumer group "${group}" or stream "${stream}" disappeared (flushed, deleted or evicted); creating it again`,
-      );
+      this.logger.warn(`Consumer group "${group}" or stream "${stream}" disappeared (flushed, deleted or evicted); creating it again`);
       try {
         // When the stream itself was lost, a new one numbers entries from the current time again,
         // possibly at or below resumeFrom, so the group then starts at its beginning.
@@ -313,7 +325,13 @@ async function settlesWithin(promise: Promise<unknown>, timeoutMs: number): Prom
     timer = setTimeout(() => resolve(false), timeoutMs);
   });
   try {
-    return await Promise.race([promise.then(() => true, () => true), timeout]);
+    return await Promise.race([
+      promise.then(
+        () => true,
+        () => true,
+      ),
+      timeout,
+    ]);
   } finally {
     clearTimeout(timer);
   }

@@ -7,7 +7,11 @@ import { errorMessage, errorStack, RateLimitedLogger } from '../logging/index.js
 import { validateName } from '../options/validate.js';
 import { openManagedConnection, type ManagedConnection } from '../redis/index.js';
 import { IdempotencyLockedError } from './idempotency-locked.error.js';
-import { resolveIdempotencyGuardOptions, type IdempotencyGuardOptions, type ResolvedIdempotencyGuardOptions } from './idempotency-options.js';
+import {
+  resolveIdempotencyGuardOptions,
+  type IdempotencyGuardOptions,
+  type ResolvedIdempotencyGuardOptions,
+} from './idempotency-options.js';
 import { claimMarker, completeMarker, DONE_MARKER, releaseMarker, RUNNING_MARKER_PREFIX, type ExistingMarker } from './marker-scripts.js';
 
 /** Outcome of `runOnce`: the work's result, or the reason it was skipped. */

@@ -5,7 +5,8 @@ import { validateName } from '../options/validate.js';
 import type { RedisStreamsTransportOptions } from '../nest/index.js';
 
 /** Options of `EventsModule.forRoot()`, or what the `forRootAsync()` factory returns. */
-export interface EventsModuleOptions extends ConsumerOptions, Pick<PublisherOptions, 'maxLength' | 'publishTimeoutMs' | 'maxWaitingPublishes'> {
+export interface EventsModuleOptions
+  extends ConsumerOptions, Pick<PublisherOptions, 'maxLength' | 'publishTimeoutMs' | 'maxWaitingPublishes'> {
   /** Name of this service, such as `script-engine`: the source of its events and the base of its group name. */
   service: string;
   /** Consumer group. Default: `<service>-group`. */
@@ -18,7 +19,16 @@ export interface EventsModuleOptions extends ConsumerOptions, Pick<PublisherOpti
 }
 
 /** Module options that the publisher takes; the transport takes the rest. */
-const PUBLISHER_KEYS = ['redis', 'stream', 'maxLength', 'publishTimeoutMs', 'maxWaitingPublishes', 'registry', 'strict', 'maxEventBytes'] as const;
+const PUBLISHER_KEYS = [
+  'redis',
+  'stream',
+  'maxLength',
+  'publishTimeoutMs',
+  'maxWaitingPublishes',
+  'registry',
+  'strict',
+  'maxEventBytes',
+] as const;
 
 /** Module options split into what the publisher and the transport take. */
 export interface ResolvedEventsModuleOptions {

@@ -10,8 +10,11 @@ export interface EventsModuleExtras {
   isGlobal: boolean;
 }
 
-export const { ConfigurableModuleClass: ConfigurableEventsModule, OPTIONS_TYPE, ASYNC_OPTIONS_TYPE } =
-  new ConfigurableModuleBuilder<EventsModuleOptions>({ optionsInjectionToken: EVENTS_MODULE_OPTIONS })
-    .setClassMethodName('forRoot')
-    .setExtras<EventsModuleExtras>({ isGlobal: false }, (definition, extras) => ({ ...definition, global: extras.isGlobal }))
-    .build();
+export const {
+  ConfigurableModuleClass: ConfigurableEventsModule,
+  OPTIONS_TYPE,
+  ASYNC_OPTIONS_TYPE,
+} = new ConfigurableModuleBuilder<EventsModuleOptions>({ optionsInjectionToken: EVENTS_MODULE_OPTIONS })
+  .setClassMethodName('forRoot')
+  .setExtras<EventsModuleExtras>({ isGlobal: false }, (definition, extras) => ({ ...definition, global: extras.isGlobal }))
+  .build();

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { ClientProxy, type ReadPacket, type WritePacket } from '@nestjs/microservices';
+import { ClientProxy, type MsPattern, type ReadPacket, type WritePacket } from '@nestjs/microservices';
 import type { Observable } from 'rxjs';
 import { UnsupportedOperationError } from '../errors/index.js';
 import type { PublisherOptions } from '../options/index.js';
@@ -8,8 +8,7 @@ import type { EventCatalog, PayloadInput } from '../catalog/index.js';
 
 /** Options of `RedisStreamsClient`: an existing publisher, or what to build one from. */
 export type RedisStreamsClientOptions<TCatalog extends object = EventCatalog> =
-  | { publisher: EventPublisher<TCatalog> }
-  | ({ source: string } & PublisherOptions);
+  { publisher: EventPublisher<TCatalog> } | ({ source: string } & PublisherOptions);
 
 /**
  * A Nest `ClientProxy` whose `emit()` publishes an event to the stream. Request-response
@@ -73,10 +72,13 @@ export class RedisStreamsClient<TCatalog extends object = EventCatalog> extends 
   }
 
   protected async dispatchEvent<T = PublishResult>(packet: ReadPacket): Promise<T> {
-    const type = typeof packet.pattern === 'string' ? packet.pattern : this.normalizePattern(packet.pattern);
+    const type = typeof packet.pattern === 'string' ? packet.pattern : this.normalizePattern(packet.pattern as MsPattern);
     try {
       // emit() typed the pattern and data; publish() validates both again at run time.
-      return (await this.publisher.publish(type as keyof TCatalog & string, packet.data as PayloadInput<TCatalog[keyof TCatalog & string]>)) as T;
+      return (await this.publisher.publish(
+        type as keyof TCatalog & string,
+        packet.data as PayloadInput<TCatalog[keyof TCatalog & string]>,
+      )) as T;
     } catch (error) {
       this.logger.error(`emit("${type}") failed: ${error instanceof Error ? error.message : String(error)}`);
       throw error;

@@ -21,7 +21,10 @@ export interface RedisStreamsTransportOptions extends ConsumerOptions {
  * A Nest custom transport that serves `@EventPattern()` handlers from a Redis Streams consumer
  * group. It adapts the same read loop that `EventConsumer` uses; only the dispatch differs.
  */
-export class RedisStreamsTransport extends Server<Record<string, Function>, ConsumerState> implements CustomTransportStrategy {
+export class RedisStreamsTransport
+  extends Server<Record<string, (...args: never[]) => unknown>, ConsumerState>
+  implements CustomTransportStrategy
+{
   /**
    * Nest hands a failing event handler's error to the transport instead of only logging it;
    * the transport awaits the outcome and leaves the event pending.
@@ -38,7 +41,11 @@ export class RedisStreamsTransport extends Server<Record<string, Function>, Cons
     this.schemas = resolved.schemas;
     this.engine = new StreamConsumer(
       resolved,
-      { dispatch: (envelope, delivery) => this.dispatch(envelope, delivery), retryPolicyFor: (type) => this.retryPolicyFor(type), handles: (type) => this.getHandlerByPattern(type) !== null },
+      {
+        dispatch: (envelope, delivery) => this.dispatch(envelope, delivery),
+        retryPolicyFor: (type) => this.retryPolicyFor(type),
+        handles: (type) => this.getHandlerByPattern(type) !== null,
+      },
       this.logger,
     );
   }

@@ -129,7 +129,11 @@ function resolveRetryByType(
     return policies;
   }
   if (typeof byType !== 'object' || byType === null) {
-    throw new InvalidOptionError('retryByType', byType, "an object of policies by event type, such as { 'media.ready': { maxAttempts: 10 } }");
+    throw new InvalidOptionError(
+      'retryByType',
+      byType,
+      "an object of policies by event type, such as { 'media.ready': { maxAttempts: 10 } }",
+    );
   }
   for (const [type, policy] of Object.entries(byType)) {
     policies.set(type, resolveRetryPolicy(`retryByType["${type}"]`, policy, base));

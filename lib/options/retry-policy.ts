@@ -26,7 +26,11 @@ export const DEFAULT_RETRY_POLICY: ResolvedRetryPolicy = {
 };
 
 /** Merges a partial policy over a base and validates the result; `option` names it in errors. */
-export function resolveRetryPolicy(option: string, policy: RetryPolicy | undefined, base: ResolvedRetryPolicy = DEFAULT_RETRY_POLICY): ResolvedRetryPolicy {
+export function resolveRetryPolicy(
+  option: string,
+  policy: RetryPolicy | undefined,
+  base: ResolvedRetryPolicy = DEFAULT_RETRY_POLICY,
+): ResolvedRetryPolicy {
   if (policy === undefined) {
     return base;
   }
@@ -57,5 +61,5 @@ export function retryDelayMs(policy: ResolvedRetryPolicy, attempts: number, rand
 }
 
 function definedOnly(policy: RetryPolicy): RetryPolicy {
-  return Object.fromEntries(Object.entries(policy).filter(([, value]) => value !== undefined)) as RetryPolicy;
+  return Object.fromEntries(Object.entries(policy).filter(([, value]) => value !== undefined));
 }

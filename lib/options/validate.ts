@@ -3,7 +3,11 @@ import { InvalidOptionError } from '../errors/index.js';
 /** Names, keys and ids: non-empty, bounded, and printable so they read well in logs and RedisInsight. */
 export function validateName(option: string, value: unknown, maxLength = 256): string {
   if (typeof value !== 'string' || value.length === 0 || value.length > maxLength || /[\s\p{Cc}]/u.test(value)) {
-    throw new InvalidOptionError(option, value, `a non-empty string of at most ${maxLength} characters without spaces or control characters`);
+    throw new InvalidOptionError(
+      option,
+      value,
+      `a non-empty string of at most ${maxLength} characters without spaces or control characters`,
+    );
   }
   return value;
 }

@@ -54,13 +54,23 @@ export class EventPublisher<TCatalog extends object = EventCatalog> {
    * before writing anything, and with `PublishError` when Redis cannot be reached in time or
    * rejects the write.
    */
-  async publish<T extends keyof TCatalog & string>(type: T, payload: PayloadInput<TCatalog[T]>, lineage: EventLineage = {}): Promise<PublishResult> {
+  async publish<T extends keyof TCatalog & string>(
+    type: T,
+    payload: PayloadInput<TCatalog[T]>,
+    lineage: EventLineage = {},
+  ): Promise<PublishResult> {
     if (this.closing) {
       throw new EventsError(`Cannot publish "${type}": publisher "${this.options.source}" is closed.`);
     }
     validateName('type', type);
     const checked = this.schemas.checkForPublish(type, payload);
-    const envelope = createEnvelope({ type, source: this.options.source, payload: checked, schemaVersion: this.schemas.versionOf(type), ...lineage });
+    const envelope = createEnvelope({
+      type,
+      source: this.options.source,
+      payload: checked,
+      schemaVersion: this.schemas.versionOf(type),
+      ...lineage,
+    });
     const serialized = this.serializePayload(envelope);
     const bytes = Buffer.byteLength(serialized);
     if (bytes > this.schemas.maxEventBytes) {

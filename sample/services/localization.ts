@@ -40,7 +40,9 @@ export class LocalizationController {
     const markets = this.marketsByTopic.get(media.topicId);
     if (markets === undefined) {
       // Throwing leaves the event pending, so it is delivered again after a restart.
-      throw new Error(`No target markets stored for topic ${media.topicId} (media ${media.mediaId}): this process did not handle its topic.approved`);
+      throw new Error(
+        `No target markets stored for topic ${media.topicId} (media ${media.mediaId}): this process did not handle its topic.approved`,
+      );
     }
 
     const completed: LocalizationCompleted = {

@@ -1,7 +1,14 @@
 import { Controller, Inject, Injectable, Module, type DynamicModule } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { EventPublisher, RedisStreamsContext, type PublishResult } from '../../lib/index.js';
-import { EVENTS, type EventName, type AnalyticsNicheUnderperforming, type CommunityTopicExported, type TopicApproved, type TopicRejected } from '../events.js';
+import {
+  EVENTS,
+  type EventName,
+  type AnalyticsNicheUnderperforming,
+  type CommunityTopicExported,
+  type TopicApproved,
+  type TopicRejected,
+} from '../events.js';
 import { HopRecorder } from '../hop-recorder.js';
 import { newId } from '../ids.js';
 import { eventsModuleFor, recorderProvider, SERVICE_NAMES, type ServiceConfig } from '../service-config.js';

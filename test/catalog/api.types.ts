@@ -1,7 +1,14 @@
 // Compile-time checks of the public API against the catalog. This file is not a Jest spec:
 // `tsc -p tsconfig.json --noEmit` compiles it, and every `@ts-expect-error` line must fail to
 // compile, or tsc reports the directive as unused. Nothing here runs.
-import type { EventConsumer, EventPublisher, IdempotencyGuard, MediaReadyPayload, RedisStreamsClient, TopicApprovedPayload } from '../../lib/index.js';
+import type {
+  EventConsumer,
+  EventPublisher,
+  IdempotencyGuard,
+  MediaReadyPayload,
+  RedisStreamsClient,
+  TopicApprovedPayload,
+} from '../../lib/index.js';
 
 declare const publisher: EventPublisher;
 declare const consumer: EventConsumer;
@@ -48,7 +55,10 @@ export async function checks(): Promise<void> {
     void scriptId;
   });
   // The README's idempotency example: the wrapped handler keeps the payload type.
-  consumer.on('media.ready', guard.wrap(async (event) => startLocalization(event.payload)));
+  consumer.on(
+    'media.ready',
+    guard.wrap(async (event) => startLocalization(event.payload)),
+  );
 
   // @ts-expect-error: a handler for an unknown name does not compile.
   consumer.on('topic.archived', () => undefined);

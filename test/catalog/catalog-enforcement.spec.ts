@@ -61,12 +61,18 @@ describe('catalog enforcement', () => {
     return (await redis.xadd(
       stream,
       '*',
-      'type', type,
-      'id', `raw-${Math.random()}`,
-      'source', 'raw-test',
-      'occurredAt', new Date().toISOString(),
-      'schemaVersion', schemaVersion,
-      'payload', payload,
+      'type',
+      type,
+      'id',
+      `raw-${Math.random()}`,
+      'source',
+      'raw-test',
+      'occurredAt',
+      new Date().toISOString(),
+      'schemaVersion',
+      schemaVersion,
+      'payload',
+      payload,
     ))!;
   }
 
@@ -77,7 +83,9 @@ describe('catalog enforcement', () => {
 
   it('rejects an invalid payload with every failed path and writes nothing', async () => {
     const invalid = { ...SPEC_TOPIC_APPROVED, topicId: '', targetMarkets: ['US', 'usa'], estimatedCPM: -1 };
-    const failure = await publisher().publish('topic.approved', invalid).catch((error: unknown) => error);
+    const failure = await publisher()
+      .publish('topic.approved', invalid)
+      .catch((error: unknown) => error);
 
     expect(failure).toBeInstanceOf(InvalidPayloadError);
     const paths = (failure as InvalidPayloadError).errors.map((error) => error.path).sort();
@@ -177,7 +185,9 @@ describe('catalog enforcement', () => {
     await redis.xadd(stream, '*', '__proto__', 'x', 'constructor', 'y', 'type', 'topic.approved', 'payload', '{}');
 
     await waitFor(() => received.length === 1, { message: 'the event' });
-    await waitFor(async () => (await redis.xlen(`${stream}:dead-letter`).catch(() => 0)) === 1, { message: 'the malformed entry dead-lettered' });
+    await waitFor(async () => (await redis.xlen(`${stream}:dead-letter`).catch(() => 0)) === 1, {
+      message: 'the malformed entry dead-lettered',
+    });
     expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
     expect((received[0]!.payload as unknown as Record<string, unknown>)['polluted']).toBeUndefined();
     expect(Object.getPrototypeOf(received[0]!.payload)).toBe(TopicApprovedPayload.prototype);

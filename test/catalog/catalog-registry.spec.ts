@@ -119,7 +119,7 @@ describe('EventRegistry', () => {
     ['empty consumer name', { consumers: ['Script Engine', ''] }, 'consumers must be an array of non-empty'],
     ['missing payload class', { payloadClass: undefined }, 'payloadClass must be a class'],
   ])('rejects a definition with %s', (_title, overrides, message) => {
-    const definition = definitionNamed('sample.event', overrides as Partial<EventDefinition>);
+    const definition = definitionNamed('sample.event', overrides);
 
     expect(() => new EventRegistry().register(definition)).toThrow(message);
   });
@@ -137,9 +137,7 @@ describe('EventRegistry', () => {
   });
 
   it('lists definitions in registration order', () => {
-    const registry = new EventRegistry()
-      .register(definitionNamed('sample.second'))
-      .register(definitionNamed('sample.first'));
+    const registry = new EventRegistry().register(definitionNamed('sample.second')).register(definitionNamed('sample.first'));
 
     expect(registry.list().map((definition) => definition.type)).toEqual(['sample.second', 'sample.first']);
   });

@@ -51,7 +51,11 @@ describe('renderCatalogTable', () => {
     expect(rows).toHaveLength(2 + registry.list().length);
   });
 
-  it.each(defaultEventRegistry().list().map((definition) => definition.type))('renders a row for %s', (type) => {
+  it.each(
+    defaultEventRegistry()
+      .list()
+      .map((definition) => definition.type),
+  )('renders a row for %s', (type) => {
     expect(rows.filter((row) => row.startsWith(`| \`${type}\` |`))).toHaveLength(1);
   });
 

@@ -35,7 +35,7 @@ function validate<T extends BuiltInEventType>(event: T, payload: unknown) {
 }
 
 function validPlain(event: BuiltInEventType): PlainPayload {
-  return validPayloads()[event] as PlainPayload;
+  return validPayloads()[event];
 }
 
 function nestedItems(payload: PlainPayload, key: string): PlainPayload[] {
@@ -205,17 +205,14 @@ describe('validatePayload', () => {
     expect({ ...value }).toEqual(SPEC_TOPIC_APPROVED);
   });
 
-  it.each(INVALID_CASES.map((testCase) => [`${testCase.event}: ${testCase.name}`, testCase] as const))(
-    'rejects %s',
-    (_title, testCase) => {
-      const payload = validPlain(testCase.event);
-      testCase.change(payload);
+  it.each(INVALID_CASES.map((testCase) => [`${testCase.event}: ${testCase.name}`, testCase] as const))('rejects %s', (_title, testCase) => {
+    const payload = validPlain(testCase.event);
+    testCase.change(payload);
 
-      const errors = expectInvalid(validate(testCase.event, payload));
+    const errors = expectInvalid(validate(testCase.event, payload));
 
-      expect(errorPaths(errors)).toEqual(testCase.paths);
-    },
-  );
+    expect(errorPaths(errors)).toEqual(testCase.paths);
+  });
 
   it('has at least two invalid cases per built-in event', () => {
     const eventsWithFewCases = BUILT_IN_EVENT_DEFINITIONS.map((definition) => definition.type).filter(
@@ -226,9 +223,7 @@ describe('validatePayload', () => {
   });
 
   it('reports every failed constraint of an element', () => {
-    const errors = expectInvalid(
-      validatePayload(TopicApprovedPayload, { ...SPEC_TOPIC_APPROVED, targetMarkets: ['US', 7] }),
-    );
+    const errors = expectInvalid(validatePayload(TopicApprovedPayload, { ...SPEC_TOPIC_APPROVED, targetMarkets: ['US', 7] }));
 
     expect(errorPaths(errors)).toEqual(['targetMarkets.1']);
     expect(errors[0]!.constraints).toEqual([
@@ -248,12 +243,7 @@ describe('validatePayload', () => {
       }),
     );
 
-    expect(errorPaths(errors)).toEqual([
-      'title',
-      'targetMarkets.0',
-      'targetMarkets.2',
-      'estimatedCPM',
-    ]);
+    expect(errorPaths(errors)).toEqual(['title', 'targetMarkets.0', 'targetMarkets.2', 'estimatedCPM']);
   });
 
   it('accepts missing optional fields', () => {
@@ -282,9 +272,7 @@ describe('validatePayload', () => {
   });
 
   it('builds nested class instances', () => {
-    const value = expectValid(
-      validatePayload(AnalyticsNicheUnderperformingPayload, validPlain('analytics.niche_underperforming')),
-    );
+    const value = expectValid(validatePayload(AnalyticsNicheUnderperformingPayload, validPlain('analytics.niche_underperforming')));
 
     expect(value.observed).toBeInstanceOf(NicheMetrics);
     expect(value.baseline).toBeInstanceOf(NicheMetrics);

@@ -1,11 +1,6 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 
-import {
-  LocalizationCompletedPayload,
-  LocalizedVideo,
-  TopicApprovedPayload,
-  validatePayload,
-} from '../../lib/catalog/index.js';
+import { LocalizationCompletedPayload, LocalizedVideo, TopicApprovedPayload, validatePayload } from '../../lib/catalog/index.js';
 import { SPEC_TOPIC_APPROVED, validPayloads } from './payload-fixtures.js';
 import { errorPaths, expectInvalid, expectValid } from './result-helpers.js';
 

@@ -14,7 +14,13 @@ describe('EventConsumer', () => {
 
   // Retries wait a minute here, so a failed event stays pending for the whole test.
   function consumer(group: string, name: string, options: { blockMs?: number; concurrency?: number } = {}): EventConsumer<AdHocEvents> {
-    const created = new EventConsumer<AdHocEvents>(group, name, { strict: false, stream, blockMs: 200, retry: { initialDelayMs: 60_000, maxDelayMs: 60_000 }, ...options });
+    const created = new EventConsumer<AdHocEvents>(group, name, {
+      strict: false,
+      stream,
+      blockMs: 200,
+      retry: { initialDelayMs: 60_000, maxDelayMs: 60_000 },
+      ...options,
+    });
     consumers.push(created);
     return created;
   }
@@ -205,10 +211,13 @@ describe('EventConsumer', () => {
     const subject = consumer(`${stream}:stop`, 'only', { blockMs: 60_000 }).on('never.published', () => undefined);
     await subject.start();
     // Let the loop move past its pending-entry read into the blocking read.
-    await waitFor(async () => {
-      const clients = await redis.client('LIST');
-      return String(clients).includes(`${stream}:stop:only:reader`) && String(clients).includes('cmd=xreadgroup');
-    }, { message: 'the reader to block' });
+    await waitFor(
+      async () => {
+        const clients = await redis.client('LIST');
+        return String(clients).includes(`${stream}:stop:only:reader`) && String(clients).includes('cmd=xreadgroup');
+      },
+      { message: 'the reader to block' },
+    );
 
     const startedAt = Date.now();
     await subject.stop();
@@ -283,10 +292,14 @@ describe('EventConsumer', () => {
 
   it('rejects invalid options with the option name', () => {
     expect(() => new EventConsumer<AdHocEvents>('', 'c')).toThrow(InvalidOptionError);
-    expect(() => new EventConsumer<AdHocEvents>('g', 'c', { strict: false, batchSize: 0 })).toThrow('Invalid option "batchSize": expected an integer from 1 to 1000, got 0.');
+    expect(() => new EventConsumer<AdHocEvents>('g', 'c', { strict: false, batchSize: 0 })).toThrow(
+      'Invalid option "batchSize": expected an integer from 1 to 1000, got 0.',
+    );
     expect(() => new EventConsumer<AdHocEvents>('g', 'c', { strict: false, blockMs: 1.5 })).toThrow('Invalid option "blockMs"');
     expect(() => new EventConsumer<AdHocEvents>('g', 'c', { strict: false, startFrom: 'yesterday' })).toThrow('Invalid option "startFrom"');
-    expect(() => new EventConsumer<AdHocEvents>('g', 'c', { strict: false, redis: 'http://127.0.0.1:6379' })).toThrow('Invalid option "redis"');
+    expect(() => new EventConsumer<AdHocEvents>('g', 'c', { strict: false, redis: 'http://127.0.0.1:6379' })).toThrow(
+      'Invalid option "redis"',
+    );
     expect(() => new EventConsumer<AdHocEvents>('g', 'has space')).toThrow('Invalid option "consumer"');
   });
 

@@ -22,7 +22,8 @@ describe('retries, dead letters and claims', () => {
 
   // Short delays and a fast claimer keep each case under a few seconds.
   function consumer(group: string, name: string, options: ConsumerOptions = {}): EventConsumer<AdHocEvents> {
-    const created = new EventConsumer<AdHocEvents>(group, name, { strict: false,
+    const created = new EventConsumer<AdHocEvents>(group, name, {
+      strict: false,
       stream,
       blockMs: 100,
       claimIntervalMs: 20,
@@ -63,10 +64,13 @@ describe('retries, dead letters and claims', () => {
   it('dead-letters an event after maxAttempts failures', async () => {
     const group = `${stream}:g`;
     const attempts: number[] = [];
-    const subject = consumer(group, 'c1', { retry: { maxAttempts: 3, initialDelayMs: 50, jitter: 0 } }).on('always.fails', (_event, delivery) => {
-      attempts.push(delivery.deliveryCount);
-      throw new Error(`failure ${delivery.deliveryCount}`);
-    });
+    const subject = consumer(group, 'c1', { retry: { maxAttempts: 3, initialDelayMs: 50, jitter: 0 } }).on(
+      'always.fails',
+      (_event, delivery) => {
+        attempts.push(delivery.deliveryCount);
+        throw new Error(`failure ${delivery.deliveryCount}`);
+      },
+    );
     await subject.start();
     const published = await publisher.publish('always.fails', { n: 1 });
 
@@ -146,7 +150,20 @@ describe('retries, dead letters and claims', () => {
       handled.push(event.payload);
     });
     await subject.start();
-    await redis.xadd(stream, '*', 'type', 'topic.accepted', 'id', 'e-1', 'source', 's', 'occurredAt', '2026-01-01T00:00:00Z', 'payload', '{not json');
+    await redis.xadd(
+      stream,
+      '*',
+      'type',
+      'topic.accepted',
+      'id',
+      'e-1',
+      'source',
+      's',
+      'occurredAt',
+      '2026-01-01T00:00:00Z',
+      'payload',
+      '{not json',
+    );
     await redis.xadd(stream, '*', 'type', 'topic.accepted', 'payload', '{}');
     await publisher.publish('topic.accepted', { valid: true });
 
@@ -226,10 +243,13 @@ describe('retries, dead letters and claims', () => {
     await other.start();
     const started = Date.now();
     // Stay well past claimIdleMs while the handler runs: the slow consumer refreshes its entry.
-    await waitFor(async () => {
-      const [row] = (await redis.xpending(stream, group, '-', '+', 1)) as Array<[string, string, number, number]>;
-      return row !== undefined && row[1] === 'slow' && other.stats().claimed === 0 && Date.now() - started > 1_000;
-    }, { message: 'one second past claimIdleMs without a claim' });
+    await waitFor(
+      async () => {
+        const [row] = (await redis.xpending(stream, group, '-', '+', 1)) as Array<[string, string, number, number]>;
+        return row !== undefined && row[1] === 'slow' && other.stats().claimed === 0 && Date.now() - started > 1_000;
+      },
+      { message: 'one second past claimIdleMs without a claim' },
+    );
     release();
 
     await waitFor(async () => (await pendingCount(redis, stream, group)) === 0, { message: 'the job to finish' });

@@ -27,11 +27,18 @@ describe('consumer shutdown', () => {
   });
 
   it('stops cleanly when Redis is already down', async () => {
-    const consumer = new EventConsumer<AdHocEvents>('g', 'c', { strict: false, redis: server.url, stream: uniqueKey('shutdown'), blockMs: 60_000 });
+    const consumer = new EventConsumer<AdHocEvents>('g', 'c', {
+      strict: false,
+      redis: server.url,
+      stream: uniqueKey('shutdown'),
+      blockMs: 60_000,
+    });
     consumer.on('any.event', () => undefined);
     await consumer.start();
     await server.kill();
-    await waitFor(() => logs.text().includes('lost its connection') || logs.text().includes('failed'), { message: 'the outage to be noticed' });
+    await waitFor(() => logs.text().includes('lost its connection') || logs.text().includes('failed'), {
+      message: 'the outage to be noticed',
+    });
 
     await consumer.stop();
     expect(consumer.status).toBe('stopped');
@@ -41,7 +48,13 @@ describe('consumer shutdown', () => {
 
   it('leaves unfinished events pending after shutdownTimeoutMs', async () => {
     const stream = uniqueKey('shutdown');
-    const consumer = new EventConsumer<AdHocEvents>('g', 'c', { strict: false, redis: server.url, stream, blockMs: 100, shutdownTimeoutMs: 200 });
+    const consumer = new EventConsumer<AdHocEvents>('g', 'c', {
+      strict: false,
+      redis: server.url,
+      stream,
+      blockMs: 100,
+      shutdownTimeoutMs: 200,
+    });
     let started = false;
     consumer.on('stuck.event', () => {
       started = true;

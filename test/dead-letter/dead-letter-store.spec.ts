@@ -26,7 +26,18 @@ interface OriginalEvent {
 const ODD_PAYLOAD_TEXT = '{ "topicId" : "42",\n  "tags": ["a", "b"] }';
 
 // Every envelope field is present, but the payload is not JSON.
-const MALFORMED_FIELDS = ['type', 'topic.approved', 'id', 'e-bad', 'source', 'topic-engine', 'occurredAt', '2024-05-01T12:00:00.000Z', 'payload', '{not json'];
+const MALFORMED_FIELDS = [
+  'type',
+  'topic.approved',
+  'id',
+  'e-bad',
+  'source',
+  'topic-engine',
+  'occurredAt',
+  '2024-05-01T12:00:00.000Z',
+  'payload',
+  '{not json',
+];
 
 describe('DeadLetterStore', () => {
   let redis: Redis;
@@ -297,7 +308,9 @@ describe('DeadLetterStore', () => {
       const failure = store.redrive(id);
 
       await expect(failure).rejects.toBeInstanceOf(DeadLetterNotRedrivableError);
-      await expect(failure).rejects.toThrow(/not a valid event \(Stream entry field "payload" is not valid JSON: .*\)\. Inspect it with get\(\)/);
+      await expect(failure).rejects.toThrow(
+        /not a valid event \(Stream entry field "payload" is not valid JSON: .*\)\. Inspect it with get\(\)/,
+      );
       expect(await store.get(id)).toBeDefined();
       expect(await redis.exists(stream)).toBe(0);
     });
@@ -514,20 +527,24 @@ describe('DeadLetterStore', () => {
       const custom = uniqueKey('custom-dead-letter');
       const customStore = new DeadLetterStore({ stream, deadLetterStream: custom });
       try {
-        await redis.xadd(custom, '*', ...encodeDeadLetter(
-          {
-            originalEntryId: '1-0',
-            stream,
-            group: 'g',
-            consumer: 'c',
-            attempts: 1,
-            reason: 'max-attempts',
-            error: 'e',
-            stack: '',
-            deadLetteredAt: new Date().toISOString(),
-          },
-          originalEvent().fields,
-        ));
+        await redis.xadd(
+          custom,
+          '*',
+          ...encodeDeadLetter(
+            {
+              originalEntryId: '1-0',
+              stream,
+              group: 'g',
+              consumer: 'c',
+              attempts: 1,
+              reason: 'max-attempts',
+              error: 'e',
+              stack: '',
+              deadLetteredAt: new Date().toISOString(),
+            },
+            originalEvent().fields,
+          ),
+        );
 
         expect(customStore.deadLetterStream).toBe(custom);
         expect(await customStore.count()).toBe(1);

@@ -127,7 +127,10 @@ export class ChildConsumer {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private readonly child: ChildProcess;
 
-  constructor(script: string, readonly settings: ChildConsumerSettings) {
+  constructor(
+    script: string,
+    readonly settings: ChildConsumerSettings,
+  ) {
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       REDIS_URL: settings.redisUrl,
@@ -156,7 +159,11 @@ export class ChildConsumer {
     // A test that fails before awaiting `ready` must not turn a later exit into an unhandled rejection.
     this.ready.catch(() => undefined);
     void this.exited.then(({ code, signal }) =>
-      failStart(new Error(`Consumer "${settings.consumer}" exited (code ${code}, signal ${signal}) before it printed ready:\n${this.otherOutput.join('\n')}`)),
+      failStart(
+        new Error(
+          `Consumer "${settings.consumer}" exited (code ${code}, signal ${signal}) before it printed ready:\n${this.otherOutput.join('\n')}`,
+        ),
+      ),
     );
 
     let pending = '';

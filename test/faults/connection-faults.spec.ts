@@ -99,7 +99,12 @@ describeWithRedisServer('connection faults', () => {
       message: 'nothing pending',
     });
     const deadLetters = await readDeadLetters(admin, `${stream}:dead-letter`);
-    const result = reconcile({ published: ids, handled: ledger.counts, deadLettered: deadLetters.map((letter) => letter.eventId), entriesByEventId: entries });
+    const result = reconcile({
+      published: ids,
+      handled: ledger.counts,
+      deadLettered: deadLetters.map((letter) => letter.eventId),
+      entriesByEventId: entries,
+    });
     return { result, rejectedButStored, entries };
   }
 

@@ -5,7 +5,16 @@ import { captureLogs } from '../support/capture-logs.js';
 import { isRedisServerAvailable, startRedisServer, stopAllRedisServers, type RedisServer } from '../support/redis-server.js';
 import { uniqueKey, waitFor } from '../support/wait-for.js';
 import { buildConsumerScript, ChildConsumer } from './child-consumers.js';
-import { adminClient, faultPublisher, fieldValue, pendingCount, readDeadLetters, reconcile, reportNumbers, type FaultCatalog } from './fault-harness.js';
+import {
+  adminClient,
+  faultPublisher,
+  fieldValue,
+  pendingCount,
+  readDeadLetters,
+  reconcile,
+  reportNumbers,
+  type FaultCatalog,
+} from './fault-harness.js';
 
 // Builds the child script (about 2 s when the sources changed) and runs 2,000 events.
 jest.setTimeout(60_000);

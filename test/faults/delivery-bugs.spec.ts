@@ -8,7 +8,15 @@ import { ENVELOPE_FIELDS, EventConsumer, type EventPublisher } from '../../lib/i
 import { captureLogs } from '../support/capture-logs.js';
 import { isRedisServerAvailable, startRedisServer, stopAllRedisServers, type RedisServer } from '../support/redis-server.js';
 import { uniqueKey, waitFor } from '../support/wait-for.js';
-import { adminClient, faultPublisher, fieldValue, HandledLedger, pendingCount, recordingConsumer, type FaultCatalog } from './fault-harness.js';
+import {
+  adminClient,
+  faultPublisher,
+  fieldValue,
+  HandledLedger,
+  pendingCount,
+  recordingConsumer,
+  type FaultCatalog,
+} from './fault-harness.js';
 import { ReplyDroppingProxy } from './reply-dropping-proxy.js';
 
 jest.setTimeout(30_000);
@@ -39,7 +47,6 @@ describeWithRedisServer('delivery bugs', () => {
     logs.restore();
   });
 
-
   // An entry that waits in a read batch for a free handler slot must not be taken for a failed
   // retry: the claimer once re-submitted such entries after the retry delay, and both runs went ahead.
   it('own claimer leaves waiting entries alone', async () => {
@@ -69,7 +76,9 @@ describeWithRedisServer('delivery bugs', () => {
     consumers.push(consumer);
     await consumer.start();
 
-    await waitFor(async () => runs.length >= 10 && (await pendingCount(admin, stream, 'slow-group')) === 0, { message: 'the batch acknowledged' });
+    await waitFor(async () => runs.length >= 10 && (await pendingCount(admin, stream, 'slow-group')) === 0, {
+      message: 'the batch acknowledged',
+    });
     expect(runs.map(({ sequence }) => sequence)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect(runs.every(({ deliveryCount }) => deliveryCount === 1)).toBe(true);
     expect(consumer.stats().claimed).toBe(0);
@@ -119,11 +128,16 @@ describeWithRedisServer('delivery bugs', () => {
     await admin.xadd(
       stream,
       beforeFlush.entryId,
-      ENVELOPE_FIELDS.type, type,
-      ENVELOPE_FIELDS.id, sameMillisecondId,
-      ENVELOPE_FIELDS.source, 'fault-test',
-      ENVELOPE_FIELDS.occurredAt, new Date().toISOString(),
-      ENVELOPE_FIELDS.payload, '{"sequence":1}',
+      ENVELOPE_FIELDS.type,
+      type,
+      ENVELOPE_FIELDS.id,
+      sameMillisecondId,
+      ENVELOPE_FIELDS.source,
+      'fault-test',
+      ENVELOPE_FIELDS.occurredAt,
+      new Date().toISOString(),
+      ENVELOPE_FIELDS.payload,
+      '{"sequence":1}',
     );
     const later = await publisher.publish(type, { sequence: 2 });
     await waitFor(() => ledger.has(later.eventId), { message: 'the later event handled' });

@@ -61,7 +61,7 @@ export function adminClient(url: string, options: RedisOptions = {}): Redis {
 
 /** Returns the number of entries of a group that were delivered and not acknowledged. */
 export async function pendingCount(client: Redis, stream: string, group: string): Promise<number> {
-  const summary = (await client.xpending(stream, group)) as unknown[];
+  const summary = await client.xpending(stream, group);
   return Number(summary[0]);
 }
 
@@ -254,7 +254,10 @@ export function reconcile({ published, handled, deadLettered, entriesByEventId }
  * Returns the ids that count as published: every accepted publish, and every rejected one that
  * Redis stored anyway (its reply was lost), which consumers then see like any other event.
  */
-export function publishedIds(loop: PublishLoop, entriesByEventId: ReadonlyMap<string, number>): { ids: string[]; rejectedButStored: number } {
+export function publishedIds(
+  loop: PublishLoop,
+  entriesByEventId: ReadonlyMap<string, number>,
+): { ids: string[]; rejectedButStored: number } {
   const storedRejected = loop.rejected.filter(({ eventId }) => entriesByEventId.has(eventId)).map(({ eventId }) => eventId);
   return { ids: [...loop.accepted, ...storedRejected], rejectedButStored: storedRejected.length };
 }

@@ -53,15 +53,20 @@ describeWithRedisServer('poison and vanished entries', () => {
   /** Returns the envelope fields of a hand-written event with `payload` as its payload field. */
   function rawEnvelope(type: string, eventId: string, payload: string): string[] {
     return [
-      ENVELOPE_FIELDS.type, type,
-      ENVELOPE_FIELDS.id, eventId,
-      ENVELOPE_FIELDS.source, 'raw-writer',
-      ENVELOPE_FIELDS.occurredAt, new Date().toISOString(),
-      ENVELOPE_FIELDS.schemaVersion, '1',
-      ENVELOPE_FIELDS.payload, payload,
+      ENVELOPE_FIELDS.type,
+      type,
+      ENVELOPE_FIELDS.id,
+      eventId,
+      ENVELOPE_FIELDS.source,
+      'raw-writer',
+      ENVELOPE_FIELDS.occurredAt,
+      new Date().toISOString(),
+      ENVELOPE_FIELDS.schemaVersion,
+      '1',
+      ENVELOPE_FIELDS.payload,
+      payload,
     ];
   }
-
 
   it('dead-letters malformed and oversized entries', async () => {
     const started = Date.now();
@@ -138,7 +143,9 @@ describeWithRedisServer('poison and vanished entries', () => {
     consumers.push(consumer);
     await consumer.start();
     const secondRound = await publishValid(type, 10, 30);
-    await waitFor(() => [...survivingFirstRound, ...secondRound].every((id) => ledger.has(id)), { message: 'every surviving event handled' });
+    await waitFor(() => [...survivingFirstRound, ...secondRound].every((id) => ledger.has(id)), {
+      message: 'every surviving event handled',
+    });
     await waitFor(async () => (await pendingCount(admin, stream, group)) === 0, { message: 'nothing pending' });
 
     // With the live consumer stopped, a third one reads ten more and dies. XTRIM MAXLEN 0 then

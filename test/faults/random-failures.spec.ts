@@ -93,7 +93,9 @@ describeWithRedisServer('random handler failures', () => {
     for (let first = 0; first < TOTAL_EVENTS; first += chunkSize) {
       const sequences = Array.from({ length: chunkSize }, (_, index) => first + index);
       const results = await Promise.all(
-        sequences.map((sequence) => activePublisher.publish(type, { sequence, alwaysFail: sequence % (TOTAL_EVENTS / ALWAYS_FAILING_EVENTS) === 0 })),
+        sequences.map((sequence) =>
+          activePublisher.publish(type, { sequence, alwaysFail: sequence % (TOTAL_EVENTS / ALWAYS_FAILING_EVENTS) === 0 }),
+        ),
       );
       published.push(...results.map(({ eventId }) => eventId));
     }
@@ -103,7 +105,11 @@ describeWithRedisServer('random handler failures', () => {
       const record = attempts.get(id);
       return record !== undefined && (record.successes > 0 || record.failures >= MAX_ATTEMPTS);
     };
-    await waitFor(() => published.every(finished), { timeoutMs: 45_000, intervalMs: 100, message: `all ${TOTAL_EVENTS} events handled or failed ${MAX_ATTEMPTS} times` });
+    await waitFor(() => published.every(finished), {
+      timeoutMs: 45_000,
+      intervalMs: 100,
+      message: `all ${TOTAL_EVENTS} events handled or failed ${MAX_ATTEMPTS} times`,
+    });
     await waitFor(async () => (await pendingCount(inspector, stream, group)) === 0, { message: 'nothing pending' });
 
     const deadLetters = await readDeadLetters(inspector, deadLetterStream);

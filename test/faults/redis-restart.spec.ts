@@ -65,7 +65,6 @@ describeWithRedisServer('Redis restart and flush', () => {
     return admin;
   }
 
-
   it('SIGKILL and restart with appendfsync always', async () => {
     const inspector = await startServer({ appendOnly: true, args: ['--appendfsync', 'always'] });
     const started = Date.now();
@@ -82,10 +81,18 @@ describeWithRedisServer('Redis restart and flush', () => {
 
     const entries = await streamEntriesByEventId(inspector, stream);
     const { ids, rejectedButStored } = publishedIds(loop, entries);
-    await waitFor(() => ids.every((id) => ledger.has(id)), { timeoutMs: 30_000, message: `all ${ids.length} events in the stream handled` });
+    await waitFor(() => ids.every((id) => ledger.has(id)), {
+      timeoutMs: 30_000,
+      message: `all ${ids.length} events in the stream handled`,
+    });
     await waitFor(async () => (await pendingCount(inspector, stream, group)) === 0, { message: 'nothing pending' });
     const deadLetters = await readDeadLetters(inspector, `${stream}:dead-letter`);
-    const result = reconcile({ published: ids, handled: ledger.counts, deadLettered: deadLetters.map((letter) => letter.eventId), entriesByEventId: entries });
+    const result = reconcile({
+      published: ids,
+      handled: ledger.counts,
+      deadLettered: deadLetters.map((letter) => letter.eventId),
+      entriesByEventId: entries,
+    });
     // With appendfsync always, Redis wrote every accepted XADD to disk before replying.
     const acceptedMissing = loop.accepted.filter((id) => !entries.has(id));
     reportNumbers('Redis SIGKILL + AOF restart', {
@@ -151,7 +158,12 @@ describeWithRedisServer('Redis restart and flush', () => {
     await waitFor(async () => (await pendingCount(inspector, stream, group)) === 0, { message: 'nothing pending' });
     const flushedUnhandled = beforeFlush.filter(({ eventId }) => !ledger.has(eventId));
     const deadLetters = await readDeadLetters(inspector, `${stream}:dead-letter`);
-    const result = reconcile({ published: afterFlush, handled: ledger.counts, deadLettered: deadLetters.map((letter) => letter.eventId), entriesByEventId: entries });
+    const result = reconcile({
+      published: afterFlush,
+      handled: ledger.counts,
+      deadLettered: deadLetters.map((letter) => letter.eventId),
+      entriesByEventId: entries,
+    });
     const duplicatedBeforeFlush = result.duplicatedEvents.filter((id) => !entries.has(id)).length;
     reportNumbers('FLUSHALL', {
       publishedBeforeFlush: beforeFlush.length,

@@ -347,7 +347,13 @@ describe('IdempotencyGuard', () => {
       correlationId: 'c1a4a6f0-3d3b-4a57-9c55-0c2f2d1b7e10',
       payload: { topicId: '123' },
     };
-    const delivery: Delivery = { entryId: '1700000000000-0', stream: 'events', group: 'mailer-group', consumer: 'mailer-1', deliveryCount: 1 };
+    const delivery: Delivery = {
+      entryId: '1700000000000-0',
+      stream: 'events',
+      group: 'mailer-group',
+      consumer: 'mailer-1',
+      deliveryCount: 1,
+    };
     const redelivery: Delivery = { ...delivery, consumer: 'mailer-2', deliveryCount: 2 };
     const otherGroup: Delivery = { ...delivery, group: 'audit-group' };
 

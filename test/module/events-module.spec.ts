@@ -3,7 +3,14 @@ import { ConfigModule, ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import { EventPattern, Payload, type MicroserviceOptions } from '@nestjs/microservices';
 import { hostname } from 'node:os';
-import { EVENTS_MODULE_OPTIONS, EventPublisher, EventsModule, InvalidOptionError, RedisStreamsClient, RedisStreamsTransport } from '../../lib/index.js';
+import {
+  EVENTS_MODULE_OPTIONS,
+  EventPublisher,
+  EventsModule,
+  InvalidOptionError,
+  RedisStreamsClient,
+  RedisStreamsTransport,
+} from '../../lib/index.js';
 import { captureLogs } from '../support/capture-logs.js';
 import { inspectorClient } from '../support/stream-helpers.js';
 import { uniqueKey, waitFor } from '../support/wait-for.js';
@@ -50,7 +57,7 @@ describe('EventsModule', () => {
       app.connectMicroservice<MicroserviceOptions>({ strategy: transport });
       await app.startAllMicroservices();
       await app.init();
-      const publisher = app.get(EventPublisher) as EventPublisher<AdHocEvents>;
+      const publisher = app.get<EventPublisher<AdHocEvents>>(EventPublisher);
       await publisher.publish('topic.accepted', { topicId: 't-1' });
       await waitFor(() => app.get(Inbox).topics.length === 1, { message: 'the handler to receive the event' });
       return { publisher, transport, client: app.get(RedisStreamsClient), options: app.get(EVENTS_MODULE_OPTIONS) };
@@ -60,7 +67,9 @@ describe('EventsModule', () => {
   }
 
   it('wires publisher, client and transport with forRoot', async () => {
-    const { publisher, client } = await roundTrip([EventsModule.forRoot({ strict: false, service: 'script-engine', stream, blockMs: 200 })]);
+    const { publisher, client } = await roundTrip([
+      EventsModule.forRoot({ strict: false, service: 'script-engine', stream, blockMs: 200 }),
+    ]);
     expect(publisher.source).toBe('script-engine');
     expect(publisher.stream).toBe(stream);
     expect(client.unwrap<EventPublisher<AdHocEvents>>()).toBe(publisher);

@@ -72,7 +72,8 @@ describe('Nest handler failures', () => {
     logs = captureLogs();
     stream = uniqueKey('nest-failures');
     publisher = new EventPublisher<AdHocEvents>('test', { strict: false, stream });
-    const strategy = new RedisStreamsTransport({ strict: false,
+    const strategy = new RedisStreamsTransport({
+      strict: false,
       group: `${stream}:g`,
       consumer: 'c1',
       stream,

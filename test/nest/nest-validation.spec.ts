@@ -53,7 +53,20 @@ describe('Nest payload validation', () => {
     const publisher = new EventPublisher('topic-engine', { stream });
     try {
       await publisher.publish('topic.approved', SPEC_TOPIC_APPROVED);
-      await redis.xadd(stream, '*', 'type', 'topic.approved', 'id', 'bad-1', 'source', 'raw', 'occurredAt', new Date().toISOString(), 'payload', '{"topicId":""}');
+      await redis.xadd(
+        stream,
+        '*',
+        'type',
+        'topic.approved',
+        'id',
+        'bad-1',
+        'source',
+        'raw',
+        'occurredAt',
+        new Date().toISOString(),
+        'payload',
+        '{"topicId":""}',
+      );
 
       await waitFor(async () => (await redis.exists(`${stream}:dead-letter`)) === 1, { message: 'the invalid event dead-lettered' });
       await waitFor(() => received.length === 1, { message: 'the valid event' });

@@ -1,9 +1,23 @@
-import { Controller, Injectable, Module, UseInterceptors, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
+import {
+  Controller,
+  Injectable,
+  Module,
+  UseInterceptors,
+  type CallHandler,
+  type ExecutionContext,
+  type NestInterceptor,
+} from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Ctx, EventPattern, Payload, RpcException, type MicroserviceOptions } from '@nestjs/microservices';
 import type { Redis } from 'ioredis';
 import { Observable, Subject, tap } from 'rxjs';
-import { EventPublisher, RedisStreamsClient, RedisStreamsContext, RedisStreamsTransport, UnsupportedOperationError } from '../../lib/index.js';
+import {
+  EventPublisher,
+  RedisStreamsClient,
+  RedisStreamsContext,
+  RedisStreamsTransport,
+  UnsupportedOperationError,
+} from '../../lib/index.js';
 import { captureLogs } from '../support/capture-logs.js';
 import { inspectorClient, pendingCount } from '../support/stream-helpers.js';
 import { uniqueKey, waitFor } from '../support/wait-for.js';
@@ -123,7 +137,14 @@ describe('RedisStreamsTransport', () => {
 
   async function startMicroservice() {
     // Retries wait a minute, so a failed event stays pending for the whole test.
-    const strategy = new RedisStreamsTransport({ strict: false, group, consumer: 'nest-1', stream, blockMs: 200, retry: { initialDelayMs: 60_000, maxDelayMs: 60_000 } });
+    const strategy = new RedisStreamsTransport({
+      strict: false,
+      group,
+      consumer: 'nest-1',
+      stream,
+      blockMs: 200,
+      retry: { initialDelayMs: 60_000, maxDelayMs: 60_000 },
+    });
     const app = await NestFactory.createMicroservice<MicroserviceOptions>(PipelineModule, { strategy });
     await app.listen();
     const client = new RedisStreamsClient<AdHocEvents>({ strict: false, source: 'test-client', stream });
@@ -200,7 +221,9 @@ describe('RedisStreamsTransport', () => {
 
   it('serves handlers in a hybrid application', async () => {
     const app = await NestFactory.create(PipelineModule, { bufferLogs: false });
-    app.connectMicroservice<MicroserviceOptions>({ strategy: new RedisStreamsTransport({ strict: false, group, consumer: 'hybrid-1', stream, blockMs: 200 }) });
+    app.connectMicroservice<MicroserviceOptions>({
+      strategy: new RedisStreamsTransport({ strict: false, group, consumer: 'hybrid-1', stream, blockMs: 200 }),
+    });
     await app.startAllMicroservices();
     await app.init();
     const client = new RedisStreamsClient<AdHocEvents>({ strict: false, source: 'test-client', stream });

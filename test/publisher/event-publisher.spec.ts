@@ -58,7 +58,11 @@ describe('EventPublisher', () => {
   it('links an event to its cause', async () => {
     const root = await publisher.publish('topic.accepted', {});
     const rootFields = await entryFields(root.entryId);
-    const child = await publisher.publish('script.accepted', {}, { causedBy: { id: root.eventId, correlationId: rootFields.get('correlationId')! } });
+    const child = await publisher.publish(
+      'script.accepted',
+      {},
+      { causedBy: { id: root.eventId, correlationId: rootFields.get('correlationId')! } },
+    );
 
     const fields = await entryFields(child.entryId);
     expect(fields.get('correlationId')).toBe(root.eventId);

@@ -25,7 +25,9 @@ describe('EventPublisher during outages', () => {
     try {
       await publisher.publish('first.event', {});
       await server.kill();
-      await waitFor(() => logs.text().includes('lost its connection') || logs.text().includes('failed'), { message: 'the outage to be noticed' });
+      await waitFor(() => logs.text().includes('lost its connection') || logs.text().includes('failed'), {
+        message: 'the outage to be noticed',
+      });
 
       const failure = await publisher.publish('lost.event', {}).catch((error: unknown) => error);
       expect(failure).toBeInstanceOf(PublishTimeoutError);
@@ -33,9 +35,16 @@ describe('EventPublisher during outages', () => {
       expect(String(failure)).toContain('nothing was written');
 
       await server.restart();
-      await waitFor(async () => (await publisher.publish('after.restart', {}).then(() => true, () => false)), {
-        message: 'a publish to succeed after the restart',
-      });
+      await waitFor(
+        async () =>
+          await publisher.publish('after.restart', {}).then(
+            () => true,
+            () => false,
+          ),
+        {
+          message: 'a publish to succeed after the restart',
+        },
+      );
       const inspector = new Redis(server.url);
       const types = ((await inspector.xrange(stream, '-', '+')) as Array<[string, string[]]>).map(([, fields]) => fields[1]);
       await inspector.quit();
@@ -51,7 +60,9 @@ describe('EventPublisher during outages', () => {
     try {
       await publisher.publish('first.event', {});
       await server.kill();
-      await waitFor(() => logs.text().includes('lost its connection') || logs.text().includes('failed'), { message: 'the outage to be noticed' });
+      await waitFor(() => logs.text().includes('lost its connection') || logs.text().includes('failed'), {
+        message: 'the outage to be noticed',
+      });
 
       const pending = publisher.publish('during.outage', {});
       await server.restart();
@@ -63,13 +74,23 @@ describe('EventPublisher during outages', () => {
   });
 
   it('rejects at once beyond maxWaitingPublishes', async () => {
-    const publisher = new EventPublisher<AdHocEvents>('svc', { strict: false, redis: server.url, stream: uniqueKey('outage'), publishTimeoutMs: 500, maxWaitingPublishes: 2 });
+    const publisher = new EventPublisher<AdHocEvents>('svc', {
+      strict: false,
+      redis: server.url,
+      stream: uniqueKey('outage'),
+      publishTimeoutMs: 500,
+      maxWaitingPublishes: 2,
+    });
     try {
       await publisher.publish('first.event', {});
       await server.kill();
-      await waitFor(() => logs.text().includes('lost its connection') || logs.text().includes('failed'), { message: 'the outage to be noticed' });
+      await waitFor(() => logs.text().includes('lost its connection') || logs.text().includes('failed'), {
+        message: 'the outage to be noticed',
+      });
 
-      const waiting = [publisher.publish('a.b', {}), publisher.publish('a.b', {})].map((promise) => promise.catch((error: unknown) => error));
+      const waiting = [publisher.publish('a.b', {}), publisher.publish('a.b', {})].map((promise) =>
+        promise.catch((error: unknown) => error),
+      );
       const third = await publisher.publish('a.b', {}).catch((error: unknown) => error);
       expect(third).toBeInstanceOf(PublishError);
       expect(String(third)).toContain('maxWaitingPublishes');

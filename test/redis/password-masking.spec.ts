@@ -62,7 +62,8 @@ describe('password masking', () => {
   });
 
   it('does not put the password in the start error', async () => {
-    const consumer = new EventConsumer<AdHocEvents>('masking-group', 'masking-2', { strict: false,
+    const consumer = new EventConsumer<AdHocEvents>('masking-group', 'masking-2', {
+      strict: false,
       redis: { host: '127.0.0.1', port: server.port, password: 'wrong-password-value', maxRetriesPerRequest: 0 },
       stream: uniqueKey('masking'),
     });

@@ -15,7 +15,9 @@ const FAR_FUTURE_ENTRY_ID = '9999999999999-0';
 function findHop(hops: readonly Hop[], service: string, event: string): Hop {
   const hop = hops.find((candidate) => candidate.service === service && candidate.event === event);
   if (hop === undefined) {
-    throw new Error(`No hop of ${service} handling ${event}; recorded: ${hops.map((recorded) => `${recorded.service} ${recorded.event}`).join(', ')}`);
+    throw new Error(
+      `No hop of ${service} handling ${event}; recorded: ${hops.map((recorded) => `${recorded.service} ${recorded.event}`).join(', ')}`,
+    );
   }
   return hop;
 }
@@ -175,7 +177,9 @@ describe('sample pipeline', () => {
     // The voice engine's group starts after every entry this run will add, so it never gets script.approved.
     await redis.xgroup('CREATE', stream, 'voice-engine-group', FAR_FUTURE_ENTRY_ID, 'MKSTREAM');
 
-    const error: unknown = await runPipeline({ redisUrl, stream, log: () => undefined, timeoutMs: 1_500 }).catch((caught: unknown) => caught);
+    const error: unknown = await runPipeline({ redisUrl, stream, log: () => undefined, timeoutMs: 1_500 }).catch(
+      (caught: unknown) => caught,
+    );
 
     expect(error).toBeInstanceOf(PipelineTimeoutError);
     const timeout = error as PipelineTimeoutError;
@@ -204,7 +208,9 @@ describe('sample pipeline', () => {
     };
 
     const startedAt = Date.now();
-    const error: unknown = await runPipeline({ redisUrl, stream, log, timeoutMs: 20_000, signal: controller.signal }).catch((caught: unknown) => caught);
+    const error: unknown = await runPipeline({ redisUrl, stream, log, timeoutMs: 20_000, signal: controller.signal }).catch(
+      (caught: unknown) => caught,
+    );
 
     expect(error).toBe(reason);
     expect(Date.now() - startedAt).toBeLessThan(10_000);

@@ -4,12 +4,7 @@ import { rm } from 'node:fs/promises';
 import { Redis, type RedisOptions } from 'ioredis';
 
 import { maskRedisUrl } from './global-setup.js';
-import {
-  isRedisServerAvailable,
-  startRedisServer,
-  stopAllRedisServers,
-  type RedisServer,
-} from './redis-server.js';
+import { isRedisServerAvailable, startRedisServer, stopAllRedisServers, type RedisServer } from './redis-server.js';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 import { uniqueKey, waitFor } from './wait-for.js';
 

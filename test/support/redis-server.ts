@@ -206,12 +206,18 @@ class ThrowawayRedisServer implements RedisServer {
 
   private commandLine(): string[] {
     return [
-      '--port', String(this.port),
-      '--bind', LOOPBACK_HOST,
-      '--dir', this.dir,
-      '--save', '',
-      '--appendonly', this.options.appendOnly ? 'yes' : 'no',
-      '--daemonize', 'no',
+      '--port',
+      String(this.port),
+      '--bind',
+      LOOPBACK_HOST,
+      '--dir',
+      this.dir,
+      '--save',
+      '',
+      '--appendonly',
+      this.options.appendOnly ? 'yes' : 'no',
+      '--daemonize',
+      'no',
       ...(this.options.args ?? []),
     ];
   }
@@ -306,10 +312,7 @@ function probePing(port: number, password: string | undefined): Promise<string> 
       const lines = received.split('\r\n').filter((line) => line !== '');
       resolve(lines.at(-1) ?? '');
     };
-    const timer = setTimeout(
-      () => settle(new Error(`no reply within ${PING_PROBE_TIMEOUT_MS} ms`)),
-      PING_PROBE_TIMEOUT_MS,
-    );
+    const timer = setTimeout(() => settle(new Error(`no reply within ${PING_PROBE_TIMEOUT_MS} ms`)), PING_PROBE_TIMEOUT_MS);
 
     socket.setEncoding('utf8');
     socket.on('connect', () => socket.write(commands.map(encodeCommand).join('')));

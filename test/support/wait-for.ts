@@ -78,6 +78,6 @@ function describeLastError(error: unknown): string {
   if (error === undefined) {
     return '';
   }
-  const text = error instanceof Error ? error.message : String(error);
+  const text = error instanceof Error ? error.message : JSON.stringify(error);
   return ` (last check threw: ${text})`;
 }

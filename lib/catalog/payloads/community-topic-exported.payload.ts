@@ -1,13 +1,6 @@
 import { IsOptional } from 'class-validator';
 
-import {
-  IsChannelType,
-  IsEntityId,
-  IsMarketCodeList,
-  IsNonNegativeInteger,
-  IsRequiredText,
-  IsTextList,
-} from './payload-fields.js';
+import { IsChannelType, IsEntityId, IsMarketCodeList, IsNonNegativeInteger, IsRequiredText, IsTextList } from './payload-fields.js';
 
 /** Payload of `community.topic_exported`: a community topic suggestion sent to the Topic Engine. */
 export class CommunityTopicExportedPayload {

@@ -117,10 +117,7 @@ export function IsTextList(): PropertyDecorator {
  * are allowed because services fetch media from storage inside the cluster.
  */
 export function IsMediaUrl(): PropertyDecorator {
-  return composeDecorators(
-    IsString(),
-    IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] }),
-  );
+  return composeDecorators(IsString(), IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] }));
 }
 
 /** Requires a finite number greater than zero, such as a duration in seconds. */
