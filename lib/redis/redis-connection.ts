@@ -5,7 +5,15 @@ import { maskRedisUrl } from './mask-url.js';
  * Where to find Redis: a URL (`redis://`, `rediss://` for TLS, with optional `user:password@`),
  * ioredis options, or a connected ioredis instance that the caller keeps owning.
  */
-export type RedisConnection = string | RedisOptions | Redis;
+export type RedisConnection = string | RedisUrlOptions | Redis;
+
+/**
+ * ioredis options, optionally with a `url` that supplies host, port, credentials and TLS; the
+ * other options add to it, such as `tls: { ca }` for a server with a private certificate.
+ */
+export interface RedisUrlOptions extends RedisOptions {
+  url?: string;
+}
 
 /** The URL used when neither the options nor `REDIS_URL` name a Redis server. */
 export const DEFAULT_REDIS_URL = 'redis://localhost:6379';
@@ -39,6 +47,9 @@ export function describeRedisConnection(connection: RedisConnection): string {
   if (typeof connection === 'string') {
     return maskRedisUrl(connection);
   }
+  if (!isRedisClient(connection) && connection.url !== undefined) {
+    return maskRedisUrl(connection.url);
+  }
   const options = isRedisClient(connection) ? connection.options : connection;
   if (options.path) {
     return `redis+unix://${options.path}`;
@@ -64,7 +75,11 @@ export function openRedisConnection(
   if (typeof connection === 'string') {
     return { client: new Redis(connection, overrides), owned: true };
   }
-  return { client: new Redis({ ...connection, ...overrides }), owned: true };
+  const { url, ...options } = connection;
+  if (url !== undefined) {
+    return { client: new Redis(url, { ...options, ...overrides }), owned: true };
+  }
+  return { client: new Redis({ ...options, ...overrides }), owned: true };
 }
 
 /**
