@@ -94,20 +94,44 @@ export async function closeRedisConnection(opened: OpenedConnection): Promise<vo
   // A client still connecting may report errors after close; they are expected, and without a
   // listener ioredis prints them as unhandled.
   client.on('error', ignoreError);
-  if (client.status === 'end') {
+  if (hasEnded(client)) {
     // A second disconnect() would arm ioredis's socket-destroy timer on a closed socket, and
     // that timer keeps the process alive for `disconnectTimeout` (2 s by default).
     return;
   }
-  if (client.status === 'ready') {
-    try {
-      await client.quit();
-      return;
-    } catch {
-      // The connection dropped during QUIT; disconnect below still releases the socket.
-    }
+  if (client.status === 'ready' && (await quitWithin(client, QUIT_TIMEOUT_MS))) {
+    return;
   }
-  client.disconnect();
+  // QUIT may have ended the connection late, after the timeout.
+  if (!hasEnded(client)) {
+    client.disconnect();
+  }
+}
+
+function hasEnded(client: Redis): boolean {
+  return client.status === 'end';
+}
+
+/** Longest wait for the reply to QUIT; a silent connection is then cut instead. */
+const QUIT_TIMEOUT_MS = 2_000;
+
+/** Sends QUIT and tells whether the reply arrived in time. */
+async function quitWithin(client: Redis, timeoutMs: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), timeoutMs);
+  });
+  try {
+    return await Promise.race([
+      client.quit().then(
+        () => true,
+        () => false,
+      ),
+      timedOut,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function ignoreError(): void {}

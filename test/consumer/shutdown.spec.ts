@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import { EventConsumer, EventPublisher } from '../../lib/index.js';
 import { captureLogs } from '../support/capture-logs.js';
 import { startRedisServer, type RedisServer } from '../support/redis-server.js';
+import { startTcpProxy } from '../support/tcp-proxy.js';
 import { uniqueKey, waitFor } from '../support/wait-for.js';
 import type { AdHocEvents } from '../support/ad-hoc-events.js';
 
@@ -44,6 +45,28 @@ describe('consumer shutdown', () => {
     expect(consumer.status).toBe('stopped');
     expect(logs.text()).toContain('Stopped consumer "c" of group "g"');
     expect(unhandled).toEqual([]);
+  });
+
+  it('stops when the connection went silent', async () => {
+    const proxy = await startTcpProxy(server.port);
+    try {
+      const consumer = new EventConsumer<AdHocEvents>('g', 'c', {
+        strict: false,
+        redis: `redis://127.0.0.1:${proxy.port}`,
+        stream: uniqueKey('shutdown'),
+        blockMs: 60_000,
+      });
+      consumer.on('any.event', () => undefined);
+      await consumer.start();
+      proxy.pause();
+
+      // Without a bound on QUIT, closing the acknowledgement connection would wait forever.
+      await consumer.stop();
+      expect(consumer.status).toBe('stopped');
+      expect(unhandled).toEqual([]);
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('leaves unfinished events pending after shutdownTimeoutMs', async () => {
