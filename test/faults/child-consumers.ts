@@ -1,99 +1,13 @@
-/**
- * Builds consumer-process.ts and runs it as child processes, for tests that SIGKILL a consumer.
- *
- * Node cannot run the TypeScript file directly, and dist/ may be stale or rebuilt by someone
- * else halfway through a run. So tsc compiles the script and the lib/ sources it imports into
- * a private folder under the OS temp folder, named after a hash of those sources. A run with
- * unchanged sources reuses it, and the child always runs the same lib/ code as the in-process
- * tests. The build skips type checking (`noCheck`) because `npm test` type-checks the same
- * files. It took about 2 s on a 2-core machine. Two runs that build at once each compile into
- * a folder of their own and rename it into place, so neither loads a half-written build.
- */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+/** Runs consumer-process.ts as child processes, for tests that SIGKILL a consumer. */
+import { spawn, type ChildProcess } from 'node:child_process';
 import type { ConsumerStats } from '../../lib/index.js';
+import { compileScript } from '../support/compile-script.js';
 
-const REPOSITORY_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const SCRIPT_SOURCE = path.join(REPOSITORY_ROOT, 'test/faults/consumer-process.ts');
-const BUILD_TIMEOUT_MS = 60_000;
 const EXIT_TIMEOUT_MS = 10_000;
 
 /** Returns the path of the compiled consumer script, compiling it when the sources changed. */
 export function buildConsumerScript(): string {
-  const buildDir = path.join(os.tmpdir(), `events-fault-consumer-${sourceHash()}`);
-  const script = path.join(buildDir, 'test/faults/consumer-process.js');
-  if (existsSync(script)) {
-    return script;
-  }
-
-  const stagingDir = mkdtempSync(path.join(os.tmpdir(), 'events-fault-consumer-build-'));
-  const tsconfig = {
-    extends: path.join(REPOSITORY_ROOT, 'tsconfig.json'),
-    compilerOptions: {
-      rootDir: REPOSITORY_ROOT,
-      outDir: stagingDir,
-      noCheck: true,
-      declaration: false,
-      sourceMap: false,
-      types: [],
-    },
-    files: [SCRIPT_SOURCE],
-    include: [],
-  };
-  const tsconfigPath = path.join(stagingDir, 'tsconfig.fault-consumer.json');
-  writeFileSync(tsconfigPath, JSON.stringify(tsconfig));
-  try {
-    execFileSync(process.execPath, [path.join(REPOSITORY_ROOT, 'node_modules/typescript/bin/tsc'), '-p', tsconfigPath], {
-      cwd: REPOSITORY_ROOT,
-      timeout: BUILD_TIMEOUT_MS,
-      stdio: 'pipe',
-    });
-  } catch (error) {
-    rmSync(stagingDir, { recursive: true, force: true });
-    const output = error instanceof Error && 'stdout' in error ? String(error.stdout) : '';
-    throw new Error(`Failed to compile ${SCRIPT_SOURCE} with tsc: ${error instanceof Error ? error.message : String(error)}\n${output}`);
-  }
-  // The compiled files are ES modules and import packages by name, so they need the package
-  // type and the repository's node_modules next to them.
-  writeFileSync(path.join(stagingDir, 'package.json'), JSON.stringify({ type: 'module' }));
-  symlinkSync(path.join(REPOSITORY_ROOT, 'node_modules'), path.join(stagingDir, 'node_modules'), 'dir');
-
-  try {
-    renameSync(stagingDir, buildDir);
-  } catch (error) {
-    // Another run renamed an identical build into place first.
-    rmSync(stagingDir, { recursive: true, force: true });
-    if (!existsSync(script)) {
-      throw error;
-    }
-  }
-  return script;
-}
-
-/** Hashes the script, every lib/ source and the tsconfig, which together decide the build. */
-function sourceHash(): string {
-  const hash = createHash('sha256');
-  const files = [SCRIPT_SOURCE, path.join(REPOSITORY_ROOT, 'tsconfig.json'), ...listTypeScript(path.join(REPOSITORY_ROOT, 'lib'))];
-  for (const file of files) {
-    hash.update(file).update('\0').update(readFileSync(file)).update('\0');
-  }
-  return hash.digest('hex').slice(0, 16);
-}
-
-function listTypeScript(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true })
-    .flatMap((entry) => {
-      const full = path.join(dir, entry.name);
-      if (entry.isDirectory()) {
-        return listTypeScript(full);
-      }
-      return entry.name.endsWith('.ts') ? [full] : [];
-    })
-    .sort();
+  return compileScript('test/faults/consumer-process.ts', ['lib']);
 }
 
 /** Settings of one child consumer, passed as environment variables. */
