@@ -1,11 +1,11 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { Redis, type Cluster, type RedisOptions } from 'ioredis';
 import { maskRedisUrl } from './mask-url.js';
 
 /**
  * Where to find Redis: a URL (`redis://`, `rediss://` for TLS, with optional `user:password@`),
  * ioredis options, or a connected ioredis instance that the caller keeps owning.
  */
-export type RedisConnection = string | RedisUrlOptions | Redis;
+export type RedisConnection = string | RedisUrlOptions | Redis | Cluster;
 
 /**
  * ioredis options, optionally with a `url` that supplies host, port, credentials and TLS; the
@@ -27,6 +27,8 @@ export interface OpenedConnection {
 /**
  * Tells an ioredis client from an options object by its methods rather than `instanceof`, so a
  * client from another copy of ioredis in the application's node_modules is recognised too.
+ * A `Cluster` counts as a client too: it has every command, `status` and connection event that
+ * this package uses, so the package handles both through the `Redis` type.
  */
 export function isRedisClient(value: unknown): value is Redis {
   return (
@@ -46,6 +48,10 @@ export function resolveRedisConnection(connection: RedisConnection | undefined):
 export function describeRedisConnection(connection: RedisConnection): string {
   if (typeof connection === 'string') {
     return maskRedisUrl(connection);
+  }
+  if (isClusterClient(connection)) {
+    const nodes = connection.nodes('master').map((node) => `${node.options.host ?? 'localhost'}:${node.options.port ?? 6379}`);
+    return nodes.length > 0 ? `redis cluster ${nodes.join(', ')}` : 'redis cluster';
   }
   if (!isRedisClient(connection) && connection.url !== undefined) {
     return maskRedisUrl(connection.url);
@@ -69,6 +75,11 @@ export function openRedisConnection(
   overrides: RedisOptions,
   { dedicated }: { dedicated: boolean },
 ): OpenedConnection {
+  if (isClusterClient(connection)) {
+    // The package handles a Cluster through the `Redis` type; see isRedisClient.
+    const client = dedicated ? connection.duplicate([], { redisOptions: overrides }) : connection;
+    return { client: client as unknown as Redis, owned: dedicated };
+  }
   if (isRedisClient(connection)) {
     return dedicated ? { client: connection.duplicate(overrides), owned: true } : { client: connection, owned: false };
   }
@@ -80,6 +91,15 @@ export function openRedisConnection(
     return { client: new Redis(url, { ...options, ...overrides }), owned: true };
   }
   return { client: new Redis({ ...options, ...overrides }), owned: true };
+}
+
+/**
+ * Tells a Cluster from a single-node client. `Cluster.duplicate()` takes startup nodes first and
+ * per-node options under `redisOptions`, so passing options as for `Redis` would drop them
+ * silently (ioredis 6.1).
+ */
+function isClusterClient(value: unknown): value is Cluster {
+  return isRedisClient(value) && value.isCluster;
 }
 
 /**
