@@ -1,4 +1,4 @@
-/** Why an event was moved to the dead-letter stream. */
+/** Reason an event was moved to the dead-letter stream. */
 export type DeadLetterReason =
   /** The handler failed on the last allowed attempt. */
   | 'max-attempts'
@@ -34,7 +34,7 @@ export interface DeadLetterMetadata {
   readonly deadLetteredAt: string;
 }
 
-/** Longest error stack kept in a dead letter, in characters. */
+/** Maximum length of the error stack kept in a dead letter, in characters. */
 export const MAX_DEAD_LETTER_STACK_LENGTH = 4_000;
 
 /** Prefix of the metadata fields, which come before the original fields. */

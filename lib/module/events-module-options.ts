@@ -57,7 +57,7 @@ export function resolveEventsModuleOptions(options: EventsModuleOptions): Resolv
   };
 }
 
-/** A consumer name that differs between replicas and between restarts on one host. */
+/** Returns a consumer name that differs between replicas and between restarts on one host. */
 export function defaultConsumerName(service: string): string {
   const host = hostname().replace(/[^A-Za-z0-9._-]/g, '_') || 'host';
   return `${service}-${host}-${process.pid}`;

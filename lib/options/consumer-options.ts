@@ -9,7 +9,7 @@ import { EventSchemas, type CatalogOptions } from '../catalog/event-schemas.js';
 import type { Upcaster } from '../catalog/upcaster.js';
 
 /**
- * Where a consumer group that does not exist yet starts reading: `'new'` for events published
+ * Start position of a consumer group that does not exist yet: `'new'` for events published
  * after its creation, `'all'` for the whole stream, or a stream entry id to start after.
  */
 export type GroupStartPosition = 'new' | 'all' | (string & {});

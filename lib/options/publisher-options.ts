@@ -16,7 +16,7 @@ export interface PublisherOptions extends CatalogOptions {
    */
   maxLength?: number;
   /**
-   * Longest time one `publish()` waits for Redis to be reachable and to answer, in milliseconds.
+   * Maximum time one `publish()` waits for Redis to be reachable and to reply, in milliseconds.
    * Default: 10000.
    */
   publishTimeoutMs?: number;

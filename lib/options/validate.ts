@@ -12,7 +12,7 @@ export function validateName(option: string, value: unknown, maxLength = 256): s
   return value;
 }
 
-/** An integer within an inclusive range. */
+/** Returns the value if it is an integer within the inclusive range; throws `InvalidOptionError` otherwise. */
 export function validateInteger(option: string, value: unknown, range: { min: number; max: number }): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < range.min || value > range.max) {
     throw new InvalidOptionError(option, value, `an integer from ${range.min} to ${range.max}`);
@@ -20,7 +20,7 @@ export function validateInteger(option: string, value: unknown, range: { min: nu
   return value;
 }
 
-/** A stream entry id such as `1700000000000-0` or `1700000000000`. */
+/** Returns whether the value is a stream entry id such as `1700000000000-0` or `1700000000000`. */
 export function isStreamEntryId(value: string): boolean {
   return /^\d+(-\d+)?$/.test(value);
 }

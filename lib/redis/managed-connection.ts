@@ -26,7 +26,7 @@ export interface ManagedConnectionOptions {
   /** Open a connection of its own even when the caller passed a client. */
   readonly dedicated: boolean;
   readonly logger: LoggerService;
-  /** Who uses the connection, such as `Publisher "topic-engine"`, for the log lines. */
+  /** Name of the connection's user in log lines, such as `Publisher "topic-engine"`. */
   readonly label: string;
 }
 

@@ -2,7 +2,7 @@ import { Redis, type Cluster, type RedisOptions } from 'ioredis';
 import { maskRedisUrl } from './mask-url.js';
 
 /**
- * Where to find Redis: a URL (`redis://`, `rediss://` for TLS, with optional `user:password@`),
+ * Location of Redis: a URL (`redis://`, `rediss://` for TLS, with optional `user:password@`),
  * ioredis options, or a connected ioredis instance that the caller keeps owning.
  */
 export type RedisConnection = string | RedisUrlOptions | Redis | Cluster;
@@ -132,10 +132,10 @@ function hasEnded(client: Redis): boolean {
   return client.status === 'end';
 }
 
-/** Longest wait for the reply to QUIT; a silent connection is then cut instead. */
+/** Maximum wait for the reply to QUIT, in milliseconds; a silent connection is then cut instead. */
 const QUIT_TIMEOUT_MS = 2_000;
 
-/** Sends QUIT and tells whether the reply arrived in time. */
+/** Sends QUIT and returns whether the reply arrived in time. */
 async function quitWithin(client: Redis, timeoutMs: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<boolean>((resolve) => {
