@@ -17,6 +17,8 @@ export interface DeadLetterInput {
  * XADD (for example WRONGTYPE on the dead-letter key), so the entry is never acknowledged without
  * its copy; and Redis runs it whole, so a crash of this process cannot split the two steps.
  */
+// NOTE: Lua's unpack() takes a few thousand values at most (LUAI_MAXCSTACK, 8000 in Redis 7),
+// so an entry with thousands of fields fails to move here; it stays pending and the error is logged.
 const DEAD_LETTER_SCRIPT = `
 redis.call('XADD', KEYS[2], '*', unpack(ARGV, 3))
 return redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
