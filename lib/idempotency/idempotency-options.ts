@@ -20,10 +20,8 @@ export interface IdempotencyGuardOptions {
    * How long a claim lasts while the work runs, in milliseconds. A runner that crashed blocks the
    * event for this long. Work that runs longer can be started again by another runner, so set it
    * above the slowest expected run. Default: 5 minutes. Range: 1 ms to 24 hours.
-   *
-   * NOTE: `EventConsumer` counts each `IdempotencyLockedError` as a failed attempt. With its default
-   * retry policy (5 attempts, backoff from 1 s), an event whose runner crashed is dead-lettered
-   * long before a 5 minute lock expires, so align lockMs with the consumer's retry policy.
+   * The consumer retries an event that meets `IdempotencyLockedError` after the error's
+   * `retryAfterMs` (the lock's remaining time), and such a retry does not use up `maxAttempts`.
    */
   lockMs?: number;
 }

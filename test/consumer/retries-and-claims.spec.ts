@@ -107,6 +107,24 @@ describe('retries, dead letters and claims', () => {
     expect(subject.stats().deadLettered).toBe(0);
   });
 
+  it('waits out retryAfterMs without using up attempts', async () => {
+    const group = `${stream}:g`;
+    let calls = 0;
+    const subject = consumer(group, 'c1', { retry: { maxAttempts: 1, initialDelayMs: 50, jitter: 0 } }).on('locked.event', () => {
+      calls += 1;
+      if (calls <= 3) {
+        throw Object.assign(new Error('another consumer holds the event'), { retryAfterMs: 30 });
+      }
+    });
+    await subject.start();
+    await publisher.publish('locked.event', {});
+
+    await waitFor(() => subject.stats().handled === 1, { message: 'the event after the lock' });
+    expect(calls).toBe(4);
+    expect(subject.stats().deadLettered).toBe(0);
+    expect(await redis.exists(deadLetterStream)).toBe(0);
+  });
+
   it('acks an event that succeeds on a retry', async () => {
     const group = `${stream}:g`;
     let calls = 0;
