@@ -1,7 +1,7 @@
 import type { LoggerService } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { originalIds, type DeadLetterReason } from '../dead-letter/dead-letter-entry.js';
-import { decodeEntry, type EventEnvelope } from '../envelope/index.js';
+import { decodeEntry, type DecodeResult, type EventEnvelope } from '../envelope/index.js';
 import { isNonRetryable } from '../errors/index.js';
 import { errorMessage, errorStack, RateLimitedLogger } from '../logging/index.js';
 import {
@@ -36,6 +36,8 @@ export interface DispatchTarget {
 export class EntryProcessor {
   private readonly limited: RateLimitedLogger;
   private readonly policies = new Map<string, ResolvedRetryPolicy>();
+  /** Entries decoded to find their ordering key, so that processing them does not parse them again. */
+  private readonly decodedByFields = new WeakMap<readonly string[], DecodeResult>();
   /** Entries whose last failure asked to wait (`retryAfterMs`), which do not use up attempts. */
   private readonly deferred = new Set<string>();
 
@@ -57,6 +59,7 @@ export class EntryProcessor {
       return undefined;
     }
     const decoded = decodeEntry(fields);
+    this.decodedByFields.set(fields, decoded);
     if (!decoded.ok) {
       return undefined;
     }
@@ -101,7 +104,8 @@ export class EntryProcessor {
       return;
     }
 
-    const decoded = decodeEntry(fields);
+    const decoded = this.decodedByFields.get(fields) ?? decodeEntry(fields);
+    this.decodedByFields.delete(fields);
     if (!decoded.ok) {
       await this.deadLetter({ entryId, fields, attempts: deliveryCount, reason: 'malformed', error: decoded.message }, undefined);
       return;

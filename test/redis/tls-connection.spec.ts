@@ -1,27 +1,15 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { EventConsumer, EventPublisher } from '../../lib/index.js';
 import type { AdHocEvents } from '../support/ad-hoc-events.js';
 import { captureLogs } from '../support/capture-logs.js';
+import { findFreePort } from '../support/redis-server.js';
 import { waitFor } from '../support/wait-for.js';
 
 const PASSWORD = 'tls-pw-never-logged';
-
-/** Returns a free loopback port; the listener is closed again before redis-server binds it. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 // A redis-server with TLS only (no plain port) and a self-signed certificate for 127.0.0.1.
 describe('rediss:// connections', () => {
@@ -51,7 +39,7 @@ describe('rediss:// connections', () => {
       { stdio: 'ignore', timeout: 30_000 },
     );
     ca = readFileSync(join(dir, 'cert.pem'));
-    port = await freePort();
+    port = await findFreePort();
     server = spawn(
       'redis-server',
       ['--port', '0', '--tls-port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'].concat([

@@ -8,11 +8,11 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { waitFor } from './wait-for.js';
+import { findFreePort } from './redis-server.js';
 
 const run = promisify(execFile);
 
@@ -208,19 +208,6 @@ async function stopAll(nodes: readonly ClusterNodeProcess[]): Promise<void> {
   if (failures.length > 0) {
     throw new AggregateError(failures, `Failed to stop ${failures.length} Redis Cluster node(s)`);
   }
-}
-
-/** Binds port 0 on loopback to let the kernel pick a free port, then releases it. */
-function findFreePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, LOOPBACK_HOST, () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : undefined;
-      server.close(() => (port === undefined ? reject(new Error('Failed to read the bound port')) : resolve(port)));
-    });
-  });
 }
 
 async function settlesWithin(promise: Promise<unknown>, timeoutMs: number): Promise<boolean> {

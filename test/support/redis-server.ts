@@ -273,7 +273,7 @@ function argumentValue(args: readonly string[], name: string): string | undefine
 }
 
 /** Binds port 0 on loopback to let the kernel pick a free port, then releases it. */
-function findFreePort(): Promise<number> {
+export function findFreePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.once('error', reject);
