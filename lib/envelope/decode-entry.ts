@@ -1,6 +1,6 @@
 import { ENVELOPE_FIELDS, type EventEnvelope } from './event-envelope.js';
 
-/** Why a stream entry could not be turned into an envelope. */
+/** Reason a stream entry could not be turned into an envelope. */
 export type DecodeFailureReason = 'missing-field' | 'invalid-field' | 'invalid-json';
 
 export type DecodeResult =

@@ -33,7 +33,7 @@ export const ENVELOPE_FIELDS = {
   payload: 'payload',
 } as const;
 
-/** How a published event relates to earlier ones. */
+/** Links of a published event to earlier ones. */
 export interface EventLineage {
   /** Correlation id to carry; defaults to the cause's, or to the new event's own id. */
   correlationId?: string;

@@ -9,7 +9,7 @@ export class NonRetryableEventError extends EventsError {
   readonly nonRetryable = true;
 }
 
-/** Tells whether an error asks not to be retried. */
+/** Returns whether an error is marked as not retryable. */
 export function isNonRetryable(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { nonRetryable?: unknown }).nonRetryable === true;
 }

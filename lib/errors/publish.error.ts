@@ -1,6 +1,6 @@
 import { EventsError } from './events.error.js';
 
-/** Thrown when an event could not be appended to the stream; `cause` holds the Redis error. */
+/** Thrown when an event could not be appended to the stream; `cause` contains the Redis error. */
 export class PublishError extends EventsError {
   constructor(
     message: string,
@@ -16,5 +16,5 @@ export class PublishError extends EventsError {
 /** Thrown when Redis rejects a write because it reached `maxmemory` with a no-eviction policy. */
 export class RedisOutOfMemoryError extends PublishError {}
 
-/** Thrown when Redis did not become reachable, or did not answer, within `publishTimeoutMs`. */
+/** Thrown when Redis did not become reachable, or did not reply, within `publishTimeoutMs`. */
 export class PublishTimeoutError extends PublishError {}

@@ -1,4 +1,4 @@
-/** What `publish()` resolves with once Redis has stored the event. */
+/** Result of `publish()`, available once Redis has stored the event. */
 export interface PublishResult {
   /** The event's own id (a UUID), carried in the `id` entry field. */
   readonly eventId: string;

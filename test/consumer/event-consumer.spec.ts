@@ -233,7 +233,7 @@ describe('EventConsumer', () => {
     });
     await subject.start();
 
-    // Each ack is sent while the next XREADGROUP BLOCK 60000 is already waiting; on a shared
+    // Each ack is sent while the next XREADGROUP BLOCK 60000 is already waiting. On a shared
     // connection the ack would queue behind that read for a minute.
     for (let index = 0; index < 3; index += 1) {
       await publisher.publish('ack.checked', { index });

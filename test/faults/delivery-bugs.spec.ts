@@ -85,8 +85,8 @@ describeWithRedisServer('delivery bugs', () => {
   });
 
   // When the connection drops after Redis stored an XADD and before the reply arrived, ioredis
-  // resends unfulfilled commands after reconnecting unless autoResendUnfulfilledCommands is off;
-  // the publisher turns it off, so the event is stored once and publish() rejects.
+  // resends unfulfilled commands after reconnecting unless autoResendUnfulfilledCommands is off.
+  // The publisher turns it off, so the event is stored once and publish() rejects.
   it('publish stores an event once when its reply is lost', async () => {
     const stream = uniqueKey('lost-reply');
     const activeProxy = new ReplyDroppingProxy(server.port);

@@ -37,7 +37,7 @@ interface Received {
 @Injectable()
 class Recorder {
   readonly received: Received[] = [];
-  /** Completes the Observable returned by the `late.completed` handler when the test says so. */
+  /** Completes the Observable returned by the `late.completed` handler when the test completes it. */
   readonly lateResult = new Subject<void>();
   failures = 0;
 

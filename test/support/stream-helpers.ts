@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 
-/** A plain client on the test Redis for inspecting streams and groups, outside the code under test. */
+/** Returns a plain client on the test Redis for inspecting streams and groups outside the code under test. */
 export function inspectorClient(): Redis {
   return new Redis(process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379', { lazyConnect: false });
 }
